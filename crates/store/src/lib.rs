@@ -20,6 +20,7 @@ pub mod scope;
 pub use db::{Backend, Db};
 pub use error::{StoreError, StoreResult};
 pub use sqlx::AnyConnection as Conn;
+pub use sqlx::Error as SqlxError;
 
 /// Random URL-safe secret of `bytes` bytes.
 pub fn random_token(bytes: usize) -> String {

@@ -1,1 +1,182 @@
+//! Triage's HTTP layer: HTML pages (askama, EN/FR), the JSON API under /api/v1 with its
+//! OpenAPI document, health, readiness and metrics.
 #![forbid(unsafe_code)]
+
+pub mod api;
+pub mod ctx;
+pub mod csrf;
+pub mod error;
+pub mod html;
+pub mod i18n;
+pub mod mail;
+pub mod oidc;
+pub mod service;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use domain::text::Locale;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
+use store::Db;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+/// Settings the web layer needs (the app crate reads them from triage.toml / TRIAGE_*).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub public_base_url: String,
+    pub default_locale: Locale,
+    pub time_zone: String,
+    /// Mark cookies `Secure`: on by default when the public URL is https.
+    pub secure_cookies: bool,
+    /// Failed sign-ins before an account is locked, and for how long.
+    pub lockout_threshold: i64,
+    pub lockout_minutes: i64,
+}
+
+impl Settings {
+    pub fn new(public_base_url: &str) -> Self {
+        Self {
+            public_base_url: public_base_url.trim_end_matches('/').to_owned(),
+            default_locale: Locale::En,
+            time_zone: "America/Toronto".into(),
+            secure_cookies: public_base_url.starts_with("https://"),
+            lockout_threshold: 5,
+            lockout_minutes: 15,
+        }
+    }
+}
+
+pub struct Inner {
+    pub db: Db,
+    pub settings: Settings,
+    pub metrics: PrometheusHandle,
+    pub http: reqwest::Client,
+}
+
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+fn metrics_handle() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            PrometheusBuilder::new()
+                .install_recorder()
+                .unwrap_or_else(|_| PrometheusBuilder::new().build_recorder().handle())
+        })
+        .clone()
+}
+
+impl AppState {
+    pub fn new(db: Db, settings: Settings) -> Self {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(std::time::Duration::from_secs(10))
+            .build()
+            .expect("http client");
+        Self(Arc::new(Inner {
+            db,
+            settings,
+            metrics: metrics_handle(),
+            http,
+        }))
+    }
+
+    /// Records a token's last use without holding up the request.
+    pub fn touch_token(&self, token_id: i64) {
+        let db = self.db.clone();
+        tokio::spawn(async move {
+            if let Ok(mut tx) = db.begin().await
+                && store::auth::touch_token(&mut tx, token_id).await.is_ok()
+            {
+                let _ = tx.commit().await;
+            }
+        });
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    let request_id = HeaderName::from_static("x-request-id");
+    Router::new()
+        .merge(html::routes())
+        .merge(api::routes())
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .fallback(|| async { error::AppError::not_found() })
+        .layer(middleware::from_fn_with_state(state.clone(), ctx::context))
+        .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn(record_metrics))
+        .layer(DefaultBodyLimit::max(1024 * 1024))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            let id = req
+                .headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("-");
+            tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .with_state(state)
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    match state.db.ping().await {
+        Ok(()) => "ready".into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "not ready");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+    }
+}
+
+async fn metrics(State(state): State<AppState>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
+        .into_response()
+}
+
+async fn record_metrics(req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = req.method().to_string();
+    let response = next.run(req).await;
+    let status = response.status().as_u16().to_string();
+    metrics::counter!("triage_http_requests_total", "method" => method.clone(), "status" => status).increment(1);
+    metrics::histogram!("triage_http_request_duration_seconds", "method" => method).record(start.elapsed().as_secs_f64());
+    response
+}
+
+async fn security_headers(req: Request, next: Next) -> Response {
+    let mut response = next.run(req).await;
+    let h = response.headers_mut();
+    let mut set = |name: HeaderName, value: &'static str| {
+        h.entry(name).or_insert(HeaderValue::from_static(value));
+    };
+    set(
+        header::CONTENT_SECURITY_POLICY,
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+    );
+    set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(header::X_FRAME_OPTIONS, "DENY");
+    set(header::REFERRER_POLICY, "same-origin");
+    set(HeaderName::from_static("permissions-policy"), "camera=(), microphone=(), geolocation=()");
+    set(HeaderName::from_static("cross-origin-opener-policy"), "same-origin");
+    set(header::STRICT_TRANSPORT_SECURITY, "max-age=31536000");
+    response
+}
