@@ -1,1 +1,231 @@
-fn main() {}
+#![forbid(unsafe_code)]
+
+use anyhow::{Context, bail};
+use app::{Config, demo};
+use clap::{Parser, Subcommand};
+use domain::role::Role;
+use serde_json::json;
+use store::audit::{Actor, Event, append};
+
+#[derive(Parser)]
+#[command(name = "triage", version, about = "Service management for a health information exchange")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Migrate, load demo data into an empty database, and serve HTTP.
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Load the demo organizations and people into an empty database.
+    Demo,
+    /// Administration from the command line.
+    #[command(subcommand)]
+    Admin(Admin),
+    /// Audit log tools.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Print the OpenAPI document.
+    Openapi,
+}
+
+#[derive(Subcommand)]
+enum Admin {
+    /// Create a person at an organization.
+    CreatePerson {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// Role to grant; repeat for several.
+        #[arg(long = "role")]
+        roles: Vec<String>,
+        /// Initial password; a random one is printed when omitted.
+        #[arg(long, env = "TRIAGE_NEW_PASSWORD")]
+        password: Option<String>,
+        #[arg(long, default_value = "en")]
+        locale: String,
+    },
+    /// Set a new password (printed when not given) and unlock the account.
+    ResetPassword {
+        #[arg(long)]
+        email: String,
+        #[arg(long, env = "TRIAGE_NEW_PASSWORD")]
+        password: Option<String>,
+    },
+    /// Create an API token for a person; the secret is printed once.
+    CreateToken {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "cli")]
+        name: String,
+    },
+    /// Point an organization at its OpenID Connect provider.
+    OrgOidc {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        issuer: String,
+        #[arg(long)]
+        client_id: String,
+        #[arg(long, env = "TRIAGE_OIDC_CLIENT_SECRET")]
+        client_secret: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Recompute the hash chain; exit 1 and say where when a row was edited or deleted.
+    Verify,
+}
+
+fn init_logs(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TRIAGE_LOG").unwrap_or_else(|_| "info,sqlx=warn".into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if config.log_format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let config = Config::load()?;
+    init_logs(&config);
+    match cli.command {
+        Command::Serve => serve(config).await,
+        Command::Migrate => {
+            let db = store::Db::connect(&config.database_url).await?;
+            db.migrate().await?;
+            println!("Database is up to date: {}", app::redact(&config.database_url));
+            Ok(())
+        }
+        Command::Demo => {
+            let db = store::Db::connect(&config.database_url).await?;
+            db.migrate().await?;
+            if demo::load_if_empty(&db).await? {
+                println!("Demo data loaded.\n{}", demo::sign_ins());
+            } else {
+                println!("The database already has organizations; demo data not loaded.");
+            }
+            Ok(())
+        }
+        Command::Admin(cmd) => admin(&config, cmd).await,
+        Command::Audit(AuditCommand::Verify) => {
+            let db = store::Db::connect(&config.database_url).await?;
+            let mut conn = db.reader().acquire().await?;
+            let report = store::audit::verify(&mut conn).await?;
+            match report.fault {
+                None => {
+                    println!("Audit log intact: {} rows verified.", report.rows);
+                    Ok(())
+                }
+                Some(fault) => {
+                    eprintln!("AUDIT LOG TAMPERED: {fault} (rows 1-{} verified before it).", report.rows);
+                    std::process::exit(1);
+                }
+            }
+        }
+        Command::Openapi => {
+            let json = web::api::openapi_document();
+            println!("{}", serde_json::to_string_pretty(&json)?);
+            Ok(())
+        }
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let running = app::start(&config).await?;
+    println!("Triage is ready at {}", running.base_url);
+    if running.demo_loaded {
+        println!("{}", demo::sign_ins());
+    }
+    running.wait().await;
+    Ok(())
+}
+
+async fn admin(config: &Config, cmd: Admin) -> anyhow::Result<()> {
+    let db = store::Db::connect(&config.database_url).await?;
+    db.migrate().await?;
+    let actor = Actor::system("cli");
+    let mut tx = db.begin().await?;
+    match cmd {
+        Admin::CreatePerson { org, email, name, roles, password, locale } => {
+            let org_id = org_id(&mut tx, &org).await?;
+            let fields = domain::person::validate_person(&email, &name, None, &locale).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let (password, printed) = password_or_random(password);
+            domain::person::check_new_password(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let hash = store::passwords::hash(password.clone()).await;
+            let id = store::people::create(&mut tx, org_id, &fields, Some(&hash)).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            for role in &roles {
+                let role = Role::parse(role).with_context(|| format!("unknown role {role}"))?;
+                store::people::grant_role(&mut tx, id, org_id, role, None).await?;
+                append(&mut tx, &actor, Event { action: "role.grant", entity_type: "person", entity_id: Some(id.to_string()), organization_id: Some(org_id), detail: json!({"role": role}) }).await?;
+            }
+            append(&mut tx, &actor, Event { action: "person.create", entity_type: "person", entity_id: Some(id.to_string()), organization_id: Some(org_id), detail: json!({"email": fields.email}) }).await?;
+            tx.commit().await?;
+            println!("Created person {id} <{}>.", fields.email);
+            if printed {
+                println!("Password: {password}");
+            }
+        }
+        Admin::ResetPassword { email, password } => {
+            let creds = store::people::credentials_by_email(&mut tx, &email.trim().to_lowercase()).await?.context("no such person")?;
+            let (password, printed) = password_or_random(password);
+            domain::person::check_new_password(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let hash = store::passwords::hash(password.clone()).await;
+            store::people::set_password(&mut tx, creds.id, &hash).await?;
+            store::auth::end_sessions(&mut tx, creds.id).await?;
+            append(&mut tx, &actor, Event { action: "auth.password_reset", entity_type: "person", entity_id: Some(creds.id.to_string()), organization_id: Some(creds.organization_id), detail: json!({"by": "cli"}) }).await?;
+            tx.commit().await?;
+            println!("Password set for {}.", creds.email);
+            if printed {
+                println!("Password: {password}");
+            }
+        }
+        Admin::CreateToken { email, name } => {
+            let creds = store::people::credentials_by_email(&mut tx, &email.trim().to_lowercase()).await?.context("no such person")?;
+            let (token, secret) = store::auth::create_token(&mut tx, creds.id, &name).await?;
+            append(&mut tx, &actor, Event { action: "token.create", entity_type: "api_token", entity_id: Some(token.id.to_string()), organization_id: Some(creds.organization_id), detail: json!({"name": name}) }).await?;
+            tx.commit().await?;
+            println!("{secret}");
+        }
+        Admin::OrgOidc { org, issuer, client_id, client_secret } => {
+            let org_id = org_id(&mut tx, &org).await?;
+            let scope = domain::policy::OrgScope::All;
+            let current = store::orgs::get(&mut tx, &scope, org_id).await?;
+            let mut input: domain::org::OrgInput = serde_json::from_value(current.fields_json())?;
+            input.oidc_issuer = Some(issuer.trim_end_matches('/').to_owned());
+            input.oidc_client_id = Some(client_id);
+            let fields = input.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
+            store::orgs::update(&mut tx, &scope, org_id, &fields).await?;
+            store::orgs::set_oidc_secret(&mut tx, org_id, Some(&client_secret)).await?;
+            append(&mut tx, &actor, Event { action: "organization.update", entity_type: "organization", entity_id: Some(org_id.to_string()), organization_id: Some(org_id), detail: json!({"oidc_issuer": fields.oidc_issuer, "oidc_client_secret": "changed"}) }).await?;
+            tx.commit().await?;
+            println!("Organization {org} now signs in with {}.", fields.oidc_issuer.unwrap_or_default());
+        }
+    }
+    Ok(())
+}
+
+async fn org_id(conn: &mut store::Conn, code: &str) -> anyhow::Result<i64> {
+    let orgs = store::orgs::list(conn, &domain::policy::OrgScope::All).await?;
+    match orgs.iter().find(|o| o.code.eq_ignore_ascii_case(code)) {
+        Some(o) => Ok(o.id),
+        None => bail!("no organization with code {code}"),
+    }
+}
+
+fn password_or_random(password: Option<String>) -> (String, bool) {
+    match password {
+        Some(p) => (p, false),
+        None => (store::random_token(18), true),
+    }
+}

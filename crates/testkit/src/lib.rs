@@ -1,1 +1,270 @@
+//! Test support: a real Triage server on a random port with a fresh database, and HTTP
+//! clients that talk to it like a browser or a script would.
+//!
+//! The database is a new SQLite file per test, or a new PostgreSQL database per test when
+//! `TRIAGE_TEST_DATABASE_URL` names a server. If that server is unreachable the test fails:
+//! it never silently falls back to SQLite.
 #![forbid(unsafe_code)]
+
+use anyhow::Context;
+use reqwest::{Client, Response, StatusCode};
+use serde_json::Value;
+use sqlx::Connection;
+use std::sync::Arc;
+
+pub use app::demo::DEMO_PASSWORD;
+
+pub struct TestApp {
+    pub base: String,
+    pub database_url: String,
+    pub running: Option<app::Running>,
+    _dir: Option<tempdir::TempDir>,
+}
+
+mod tempdir {
+    /// A temporary folder removed on drop.
+    pub struct TempDir(pub std::path::PathBuf);
+    impl TempDir {
+        pub fn new() -> Self {
+            let path = std::env::temp_dir().join(format!("triage-test-{}", uuid::Uuid::new_v4()));
+            std::fs::create_dir_all(&path).expect("temp dir");
+            Self(path)
+        }
+    }
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+/// A fresh database URL: SQLite in a temp folder, or a new PostgreSQL database.
+pub async fn fresh_database() -> (String, Option<tempdir::TempDir>) {
+    match std::env::var("TRIAGE_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
+        Some(admin_url) => {
+            sqlx::any::install_default_drivers();
+            let name = format!("triage_t_{}", uuid::Uuid::new_v4().simple());
+            let mut conn = sqlx::AnyConnection::connect(&admin_url)
+                .await
+                .unwrap_or_else(|e| panic!("TRIAGE_TEST_DATABASE_URL is set but PostgreSQL is unreachable ({admin_url}): {e}"));
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&mut conn)
+                .await
+                .expect("create test database");
+            let mut url = url::Url::parse(&admin_url).expect("database url");
+            url.set_path(&format!("/{name}"));
+            (url.to_string(), None)
+        }
+        None => {
+            let dir = tempdir::TempDir::new();
+            let url = format!("sqlite://{}/triage.db", dir.0.display());
+            (url, Some(dir))
+        }
+    }
+}
+
+impl TestApp {
+    /// Starts a server with the demo data loaded.
+    pub async fn spawn() -> Self {
+        let (database_url, dir) = fresh_database().await;
+        let mut app = Self { base: String::new(), database_url, running: None, _dir: dir };
+        app.start().await;
+        app
+    }
+
+    pub fn config(&self) -> app::Config {
+        app::Config {
+            database_url: self.database_url.clone(),
+            listen: "127.0.0.1:0".into(),
+            demo_data: true,
+            ..app::Config::default()
+        }
+    }
+
+    async fn start(&mut self) {
+        let running = app::start(&self.config()).await.expect("server starts");
+        self.base = running.base_url.clone();
+        self.running = Some(running);
+    }
+
+    /// Stops the server and starts a new one on the same database (a restart).
+    pub async fn restart(&mut self) {
+        if let Some(running) = self.running.take() {
+            running.stop().await;
+        }
+        self.start().await;
+    }
+
+    pub fn db(&self) -> &store::Db {
+        &self.running.as_ref().expect("running").db
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// An API client authenticated with a new token of the given demo person.
+    pub async fn api_as(&self, email: &str) -> Api {
+        let mut tx = self.db().begin().await.unwrap();
+        let creds = store::people::credentials_by_email(&mut tx, email).await.unwrap().expect("demo person");
+        let (_, secret) = store::auth::create_token(&mut tx, creds.id, "test").await.unwrap();
+        tx.commit().await.unwrap();
+        Api { base: self.base.clone(), token: Some(secret), client: Client::new(), lang: None }
+    }
+
+    pub fn anonymous_api(&self) -> Api {
+        Api { base: self.base.clone(), token: None, client: Client::new(), lang: None }
+    }
+
+    /// A browser-like client: keeps cookies, does not follow redirects.
+    pub fn browser(&self) -> Browser {
+        let jar = Arc::new(reqwest::cookie::Jar::default());
+        let client = Client::builder()
+            .cookie_provider(jar.clone())
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Browser { base: self.base.clone(), client, jar }
+    }
+
+    pub async fn person_id(&self, email: &str) -> i64 {
+        let mut conn = self.db().reader().acquire().await.unwrap();
+        store::people::credentials_by_email(&mut conn, email).await.unwrap().expect("person").id
+    }
+
+    pub async fn org_id(&self, code: &str) -> i64 {
+        let mut conn = self.db().reader().acquire().await.unwrap();
+        store::orgs::list(&mut conn, &domain::policy::OrgScope::All)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|o| o.code == code)
+            .expect("organization")
+            .id
+    }
+
+    /// The newest outbox message to an address.
+    pub async fn last_mail_to(&self, to: &str) -> Option<store::outbox::OutboxMessage> {
+        let mut conn = self.db().reader().acquire().await.unwrap();
+        store::outbox::list(&mut conn, Some(to), 1).await.unwrap().into_iter().next()
+    }
+}
+
+pub struct Api {
+    pub base: String,
+    pub token: Option<String>,
+    pub client: Client,
+    pub lang: Option<&'static str>,
+}
+
+impl Api {
+    pub fn in_language(mut self, lang: &'static str) -> Self {
+        self.lang = Some(lang);
+        self
+    }
+
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        let mut req = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(token) = &self.token {
+            req = req.bearer_auth(token);
+        }
+        if let Some(lang) = self.lang {
+            req = req.header("accept-language", lang);
+        }
+        req
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        read(self.request(reqwest::Method::GET, path).send().await.unwrap()).await
+    }
+
+    pub async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        let mut req = self.request(method, path);
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        read(req.send().await.unwrap()).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send(reqwest::Method::POST, path, Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send(reqwest::Method::PATCH, path, Some(body)).await
+    }
+
+    pub async fn raw(&self, method: reqwest::Method, path: &str, content_type: &str, body: &str) -> (StatusCode, Value) {
+        let req = self.request(method, path).header("content-type", content_type).body(body.to_owned());
+        read(req.send().await.unwrap()).await
+    }
+}
+
+pub async fn read(response: Response) -> (StatusCode, Value) {
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    let value = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+    (status, value)
+}
+
+pub struct Browser {
+    pub base: String,
+    pub client: Client,
+    pub jar: Arc<reqwest::cookie::Jar>,
+}
+
+impl Browser {
+    pub async fn get(&self, path: &str) -> Response {
+        self.client.get(format!("{}{path}", self.base)).send().await.unwrap()
+    }
+
+    /// The CSRF token this browser holds (visits a page first if needed).
+    pub async fn csrf(&self) -> String {
+        use reqwest::cookie::CookieStore;
+        let url: url::Url = self.base.parse().unwrap();
+        if self.jar.cookies(&url).is_none_or(|c| !c.to_str().unwrap_or("").contains("triage_csrf=")) {
+            self.get("/signin").await;
+        }
+        let header = self.jar.cookies(&url).expect("cookies");
+        header
+            .to_str()
+            .unwrap()
+            .split(';')
+            .filter_map(|p| p.trim().split_once('='))
+            .find(|(k, _)| *k == "triage_csrf")
+            .map(|(_, v)| v.to_owned())
+            .expect("csrf cookie")
+    }
+
+    /// Posts a form with the CSRF token added.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Response {
+        let csrf = self.csrf().await;
+        let mut form: Vec<(&str, &str)> = fields.to_vec();
+        form.push(("_csrf", &csrf));
+        self.client.post(format!("{}{path}", self.base)).form(&form).send().await.unwrap()
+    }
+
+    pub async fn sign_in(&self, email: &str, password: &str) -> Response {
+        self.post_form("/signin/password", &[("email", email), ("password", password), ("next", "/")]).await
+    }
+
+    pub async fn text(&self, path: &str) -> (StatusCode, String) {
+        let r = self.get(path).await;
+        (r.status(), r.text().await.unwrap())
+    }
+}
+
+/// Runs the `triage` binary with a database URL; returns (status, stdout, stderr).
+pub fn run_cli(bin: &str, database_url: &str, args: &[&str]) -> anyhow::Result<(i32, String, String)> {
+    let out = std::process::Command::new(bin)
+        .args(args)
+        .env("TRIAGE_DATABASE_URL", database_url)
+        .env_remove("TRIAGE_CONFIG")
+        .output()
+        .context("running triage")?;
+    Ok((
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    ))
+}

@@ -94,8 +94,8 @@ impl Modify for BearerAuth {
 )]
 struct ApiDoc;
 
-pub fn routes() -> Router<AppState> {
-    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(me, patch_me))
         .routes(routes!(list_organizations, create_organization))
         .routes(routes!(get_organization, patch_organization))
@@ -115,7 +115,16 @@ pub fn routes() -> Router<AppState> {
         .routes(routes!(list_credential_requests, create_credential_request))
         .routes(routes!(forgot_password))
         .routes(routes!(reset_password))
-        .split_for_parts();
+        .split_for_parts()
+}
+
+/// The OpenAPI document, as served at /api/openapi.json.
+pub fn openapi_document() -> serde_json::Value {
+    serde_json::to_value(api_router().1).unwrap_or_default()
+}
+
+pub fn routes() -> Router<AppState> {
+    let (router, doc) = api_router();
     let doc = std::sync::Arc::new(doc);
     router
         .route(

@@ -156,15 +156,16 @@ pub async fn context(State(state): State<AppState>, mut req: Request, next: Next
         Ok(id) => (id, None),
         Err(e) => (None, Some(e)),
     };
+    // The explicit switch, then Accept-Language, then the person's preference.
     let locale = cookie(&headers, LANG_COOKIE)
         .and_then(Locale::parse)
-        .or_else(|| identity.as_ref().and_then(|i| Locale::parse(&i.person.locale)))
         .or_else(|| {
             headers
                 .get(header::ACCEPT_LANGUAGE)
                 .and_then(|v| v.to_str().ok())
                 .and_then(Locale::from_accept_language)
         })
+        .or_else(|| identity.as_ref().and_then(|i| Locale::parse(&i.person.locale)))
         .unwrap_or(state.settings.default_locale);
     let existing_csrf = cookie(&headers, CSRF_COOKIE).filter(|c| c.len() >= 32).map(str::to_owned);
     let new_csrf = existing_csrf.is_none();

@@ -40,11 +40,8 @@ impl AppError {
     pub fn message(&self, locale: domain::text::Locale) -> String {
         let key = format!("error-{}", self.code);
         let field = self.field.map(|f| crate::i18n::t(locale, &format!("field-{f}"))).unwrap_or_default();
-        if crate::i18n::has(locale, &key) {
-            crate::i18n::t_args(locale, &key, &[("field", field)])
-        } else {
-            crate::i18n::t(locale, "error-internal")
-        }
+        let message = crate::i18n::t_args(locale, &key, &[("field", field)]);
+        if message == key { crate::i18n::t(locale, "error-internal") } else { message }
     }
 }
 

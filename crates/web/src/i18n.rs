@@ -38,10 +38,6 @@ pub fn t_args(locale: Locale, key: &str, args: &[(&'static str, String)]) -> Str
         .unwrap_or_else(|| key.to_owned())
 }
 
-pub fn has(locale: Locale, key: &str) -> bool {
-    LOCALES.try_lookup(lang(locale), key).is_some()
-}
-
 /// A translator bound to one locale, handed to templates as `tr`.
 #[derive(Debug, Clone, Copy)]
 pub struct Tr(pub Locale);

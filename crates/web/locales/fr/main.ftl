@@ -110,6 +110,7 @@ field-spoc_phone = Point de contact unique : téléphone
 field-distribution_list = Liste de diffusion des avis de service
 field-ticket_number_format = Format de leurs numéros de billet
 field-calendar = Calendrier
+field-calendar_id = Calendrier
 field-time_zone = Fuseau horaire
 field-weekly_hours = Heures hebdomadaires
 field-module = Module

@@ -1,0 +1,117 @@
+//! Walks every route of the API document as people of organization A (HHS) against the
+//! records of organization B (NHS). Nothing of B may be read or changed. A route added to the
+//! API without a line here fails the test.
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+use testkit::TestApp;
+
+fn leaks_b(body: &Value) -> bool {
+    let text = body.to_string().to_lowercase();
+    text.contains("niagara") || text.contains("\"code\":\"nhs\"")
+}
+
+#[tokio::test]
+async fn nothing_of_another_organization_is_readable_or_writable() {
+    let app = TestApp::spawn().await;
+    let nhs = app.org_id("NHS").await;
+    let hhs = app.org_id("HHS").await;
+    let b_person = app.person_id("lra@niagara.example").await;
+    let b_user = app.api_as("lra@niagara.example").await;
+    let (_, b_token) = b_user.post("/api/v1/tokens", json!({"name": "b's token"})).await;
+    let b_token_id = b_token["token"]["id"].as_i64().unwrap();
+    let (s, _) = app
+        .anonymous_api()
+        .post("/api/v1/credential-requests", json!({"organization_id": nhs, "name": "B Applicant", "email": "applicant@niagara.example", "reason": "new nurse"}))
+        .await;
+    assert_eq!(s, 201);
+    let admin = app.api_as("admin@operator.example").await;
+    let (_, b_org_before) = admin.get(&format!("/api/v1/organizations/{nhs}")).await;
+    let (_, b_person_before) = admin.get(&format!("/api/v1/people/{b_person}")).await;
+
+    let (_, doc) = app.anonymous_api().get("/api/openapi.json").await;
+    let mut routes = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            routes.insert(format!("{} {path}", method.to_uppercase()));
+        }
+    }
+
+    // Partner people with the widest rights at A, each walking every route.
+    for email in ["lra@hhs.example", "signatory@hhs.example", "pa@hhs.example", "clinician@hhs.example"] {
+        let a = app.api_as(email).await;
+        let mut walked = BTreeSet::new();
+        for route in &routes {
+            let (method, path) = route.split_once(' ').unwrap();
+            let concrete = path
+                .replace("/organizations/{id}", &format!("/organizations/{nhs}"))
+                .replace("/people/{id}", &format!("/people/{b_person}"))
+                .replace("/tokens/{id}", &format!("/tokens/{b_token_id}"))
+                .replace("{role}", "lra");
+            let body = match route.as_str() {
+                "PATCH /api/v1/me" => Some(json!({"phone": "905-555-0000"})),
+                "POST /api/v1/organizations" => Some(json!({"code": "EVIL", "name_en": "x", "name_fr": "x", "org_type": "clinic", "identity_provider": "operator"})),
+                "PATCH /api/v1/organizations/{id}" => Some(json!({"helpdesk_phone": "555-0000"})),
+                "POST /api/v1/people" => Some(json!({"organization_id": nhs, "email": "planted@niagara.example", "display_name": "Planted"})),
+                "PATCH /api/v1/people/{id}" => Some(json!({"display_name": "Renamed by A", "active": false})),
+                "POST /api/v1/people/{id}/roles" => Some(json!({"role": "end_user"})),
+                "POST /api/v1/people/{id}/trainings" => Some(json!({"module": "elearning", "completed_on": "2026-01-01"})),
+                "POST /api/v1/tokens" => Some(json!({"name": "mine"})),
+                "POST /api/v1/support-groups" => Some(json!({"code": "EVIL", "name_en": "x", "name_fr": "x", "weekly_hours": ""})),
+                "POST /api/v1/credential-requests" => Some(json!({"organization_id": hhs, "name": "A applicant", "email": "x@hhs.example", "reason": "r"})),
+                "POST /api/v1/auth/forgot-password" => Some(json!({"email": "lra@niagara.example"})),
+                "POST /api/v1/auth/reset-password" => Some(json!({"token": "guess", "password": "a long enough password"})),
+                _ => None,
+            };
+            let method: Method = method.parse().unwrap();
+            let (status, response) = a.send(method.clone(), &concrete, body).await;
+            assert_ne!(status, StatusCode::INTERNAL_SERVER_ERROR, "{email} {route}: {response}");
+            match route.as_str() {
+                // Reads and writes of B's records must fail without revealing them.
+                "GET /api/v1/organizations/{id}" | "PATCH /api/v1/organizations/{id}" | "GET /api/v1/people/{id}"
+                | "PATCH /api/v1/people/{id}" | "POST /api/v1/people/{id}/roles" | "DELETE /api/v1/people/{id}/roles/{role}"
+                | "POST /api/v1/people/{id}/trainings" | "POST /api/v1/people/{id}/password-reset" | "DELETE /api/v1/tokens/{id}"
+                | "POST /api/v1/people" | "POST /api/v1/organizations" | "POST /api/v1/support-groups" | "GET /api/v1/outbox" => {
+                    assert!(status.is_client_error(), "{email} {route} answered {status}: {response}");
+                }
+                "POST /api/v1/auth/reset-password" => assert_eq!(status, StatusCode::GONE),
+                "GET /api/v1/audit" if email != "pa@hhs.example" => assert_eq!(status, StatusCode::FORBIDDEN),
+                _ => assert!(status.is_success(), "{email} {route} answered {status}: {response}"),
+            }
+            if method == Method::GET || status.is_success() {
+                assert!(!leaks_b(&response), "{email} {route} revealed organization B: {response}");
+            }
+            walked.insert(route.clone());
+        }
+        assert_eq!(walked, routes, "every API route is walked");
+        // Filtering explicitly for B returns nothing.
+        let (_, people) = a.get(&format!("/api/v1/people?organization_id={nhs}")).await;
+        assert_eq!(people, json!([]));
+    }
+
+    // B's records are exactly as they were.
+    let (_, b_org_after) = admin.get(&format!("/api/v1/organizations/{nhs}")).await;
+    let (_, b_person_after) = admin.get(&format!("/api/v1/people/{b_person}")).await;
+    assert_eq!(b_org_before, b_org_after);
+    assert_eq!(b_person_before, b_person_after);
+    let (s, _) = b_user.get("/api/v1/me").await;
+    assert_eq!(s, 200, "B's token still works");
+    let (_, people) = admin.get("/api/v1/people?q=planted").await;
+    assert_eq!(people, json!([]));
+}
+
+#[tokio::test]
+async fn operator_staff_see_every_organization_and_the_privacy_office_reads_the_audit() {
+    let app = TestApp::spawn().await;
+    let agent = app.api_as("agent1@operator.example").await;
+    let (_, orgs) = agent.get("/api/v1/organizations").await;
+    assert!(orgs.as_array().unwrap().len() >= 6);
+    let (s, _) = agent.get("/api/v1/audit").await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) = agent.post("/api/v1/organizations", json!({"code": "X", "name_en": "x", "name_fr": "x", "org_type": "clinic", "identity_provider": "operator"})).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let privacy = app.api_as("privacy@operator.example").await;
+    let (s, rows) = privacy.get("/api/v1/audit?limit=5").await;
+    assert_eq!(s, 200);
+    assert!(!rows.as_array().unwrap().is_empty());
+}

@@ -1,0 +1,9 @@
+//! One integration-test binary: each test starts a real server on a random port with a
+//! fresh database (SQLite, or PostgreSQL when TRIAGE_TEST_DATABASE_URL is set).
+mod api_errors;
+mod audit;
+mod health;
+mod isolation;
+mod openapi;
+mod people;
+mod signin;
