@@ -88,7 +88,10 @@ impl Config {
 
     pub fn validate(&self) -> anyhow::Result<()> {
         if domain::text::Locale::parse(&self.default_language).is_none() {
-            bail!("default_language must be en or fr, not {:?}", self.default_language);
+            bail!(
+                "default_language must be en or fr, not {:?}",
+                self.default_language
+            );
         }
         if jiff::tz::TimeZone::get(&self.time_zone).is_err() {
             bail!("unknown time_zone {:?}", self.time_zone);
@@ -101,7 +104,8 @@ impl Config {
 
     pub fn web_settings(&self, base_url: &str) -> web::Settings {
         let mut settings = web::Settings::new(base_url);
-        settings.default_locale = domain::text::Locale::parse(&self.default_language).unwrap_or_default();
+        settings.default_locale =
+            domain::text::Locale::parse(&self.default_language).unwrap_or_default();
         settings.time_zone = self.time_zone.clone();
         if let Some(secure) = self.secure_cookies {
             settings.secure_cookies = secure;
@@ -124,8 +128,10 @@ mod tests {
 
     #[test]
     fn environment_overrides_file() {
-        let mut c: Config = toml::from_str("listen = \"0.0.0.0:9000\"\ndefault_language = \"fr\"").unwrap();
-        c.apply_env(|k| (k == "TRIAGE_LISTEN").then(|| "127.0.0.1:1".to_owned())).unwrap();
+        let mut c: Config =
+            toml::from_str("listen = \"0.0.0.0:9000\"\ndefault_language = \"fr\"").unwrap();
+        c.apply_env(|k| (k == "TRIAGE_LISTEN").then(|| "127.0.0.1:1".to_owned()))
+            .unwrap();
         assert_eq!(c.listen, "127.0.0.1:1");
         assert_eq!(c.default_language, "fr");
         assert!(c.validate().is_ok());
@@ -134,9 +140,15 @@ mod tests {
     #[test]
     fn bad_values_are_refused() {
         assert!(toml::from_str::<Config>("colour = \"red\"").is_err());
-        let c = Config { default_language: "de".into(), ..Config::default() };
+        let c = Config {
+            default_language: "de".into(),
+            ..Config::default()
+        };
         assert!(c.validate().is_err());
         let mut c = Config::default();
-        assert!(c.apply_env(|k| (k == "TRIAGE_DEMO_DATA").then(|| "maybe".to_owned())).is_err());
+        assert!(
+            c.apply_env(|k| (k == "TRIAGE_DEMO_DATA").then(|| "maybe".to_owned()))
+                .is_err()
+        );
     }
 }

@@ -11,30 +11,170 @@ use store::audit::{Actor, Event, append};
 pub const DEMO_PASSWORD: &str = "triage-demo-2026";
 
 /// (email, name, language, organization code, roles, trainings)
-type DemoPerson = (&'static str, &'static str, &'static str, &'static str, &'static [Role], &'static [TrainingModule]);
+type DemoPerson = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [Role],
+    &'static [TrainingModule],
+);
 
 const BOTH: &[TrainingModule] = &[TrainingModule::Elearning, TrainingModule::HandsOn];
 
 pub const PEOPLE: &[DemoPerson] = &[
-    ("admin@operator.example", "Alex Admin", "en", "OPS", &[Role::Administrator], &[]),
-    ("agent1@operator.example", "Taylor Tremblay", "fr", "OPS", &[Role::AgentTier1], &[]),
-    ("agent2@operator.example", "Jordan Tier-Two", "en", "OPS", &[Role::AgentTier2], &[]),
-    ("lead@operator.example", "Morgan Lead", "en", "OPS", &[Role::GroupLead, Role::IncidentCoordinator], &[]),
-    ("change@operator.example", "Chris Change", "en", "OPS", &[Role::ChangeManager, Role::ProblemManager], &[]),
-    ("privacy@operator.example", "Priya Privacy", "en", "OPS", &[Role::PrivacyOffice], &[]),
-    ("security@operator.example", "Sam Security", "en", "OPS", &[Role::SecurityTeam], &[]),
-    ("signatory@hhs.example", "Dr. Helen Hughes", "en", "HHS", &[Role::Signatory], &[]),
-    ("pc@hhs.example", "Paul Contact", "en", "HHS", &[Role::PrivacyContact], &[TrainingModule::Elearning]),
-    ("pa@hhs.example", "Pat Auditor", "en", "HHS", &[Role::PrivacyAuditor], BOTH),
-    ("lra@hhs.example", "Lee Registrar", "en", "HHS", &[Role::Lra], BOTH),
-    ("helpdesk@hhs.example", "Hana Helpdesk", "en", "HHS", &[Role::LocalHelpDesk], &[]),
-    ("cpc@hhs.example", "Casey Point", "en", "HHS", &[Role::Cpc], &[]),
-    ("clinician@hhs.example", "Dr. Chen Clinician", "en", "HHS", &[Role::EndUser], &[]),
-    ("helpdesk@niagara.example", "Nadia Lefebvre", "fr", "NHS", &[Role::LocalHelpDesk], &[]),
-    ("lra@niagara.example", "Noah Registrar", "en", "NHS", &[Role::Lra], BOTH),
-    ("clinician@niagara.example", "Dr. Nora Niagara", "en", "NHS", &[Role::EndUser], &[]),
-    ("clinician@fedclinic.example", "Dr. Felix Clinician", "en", "FEDC", &[Role::EndUser], &[]),
-    ("dr.singh@sole.example", "Dr. Amelia Singh", "en", "SOLE", &[Role::Signatory, Role::Lra, Role::EndUser], BOTH),
+    (
+        "admin@operator.example",
+        "Alex Admin",
+        "en",
+        "OPS",
+        &[Role::Administrator],
+        &[],
+    ),
+    (
+        "agent1@operator.example",
+        "Taylor Tremblay",
+        "fr",
+        "OPS",
+        &[Role::AgentTier1],
+        &[],
+    ),
+    (
+        "agent2@operator.example",
+        "Jordan Tier-Two",
+        "en",
+        "OPS",
+        &[Role::AgentTier2],
+        &[],
+    ),
+    (
+        "lead@operator.example",
+        "Morgan Lead",
+        "en",
+        "OPS",
+        &[Role::GroupLead, Role::IncidentCoordinator],
+        &[],
+    ),
+    (
+        "change@operator.example",
+        "Chris Change",
+        "en",
+        "OPS",
+        &[Role::ChangeManager, Role::ProblemManager],
+        &[],
+    ),
+    (
+        "privacy@operator.example",
+        "Priya Privacy",
+        "en",
+        "OPS",
+        &[Role::PrivacyOffice],
+        &[],
+    ),
+    (
+        "security@operator.example",
+        "Sam Security",
+        "en",
+        "OPS",
+        &[Role::SecurityTeam],
+        &[],
+    ),
+    (
+        "signatory@hhs.example",
+        "Dr. Helen Hughes",
+        "en",
+        "HHS",
+        &[Role::Signatory],
+        &[],
+    ),
+    (
+        "pc@hhs.example",
+        "Paul Contact",
+        "en",
+        "HHS",
+        &[Role::PrivacyContact],
+        &[TrainingModule::Elearning],
+    ),
+    (
+        "pa@hhs.example",
+        "Pat Auditor",
+        "en",
+        "HHS",
+        &[Role::PrivacyAuditor],
+        BOTH,
+    ),
+    (
+        "lra@hhs.example",
+        "Lee Registrar",
+        "en",
+        "HHS",
+        &[Role::Lra],
+        BOTH,
+    ),
+    (
+        "helpdesk@hhs.example",
+        "Hana Helpdesk",
+        "en",
+        "HHS",
+        &[Role::LocalHelpDesk],
+        &[],
+    ),
+    (
+        "cpc@hhs.example",
+        "Casey Point",
+        "en",
+        "HHS",
+        &[Role::Cpc],
+        &[],
+    ),
+    (
+        "clinician@hhs.example",
+        "Dr. Chen Clinician",
+        "en",
+        "HHS",
+        &[Role::EndUser],
+        &[],
+    ),
+    (
+        "helpdesk@niagara.example",
+        "Nadia Lefebvre",
+        "fr",
+        "NHS",
+        &[Role::LocalHelpDesk],
+        &[],
+    ),
+    (
+        "lra@niagara.example",
+        "Noah Registrar",
+        "en",
+        "NHS",
+        &[Role::Lra],
+        BOTH,
+    ),
+    (
+        "clinician@niagara.example",
+        "Dr. Nora Niagara",
+        "en",
+        "NHS",
+        &[Role::EndUser],
+        &[],
+    ),
+    (
+        "clinician@fedclinic.example",
+        "Dr. Felix Clinician",
+        "en",
+        "FEDC",
+        &[Role::EndUser],
+        &[],
+    ),
+    (
+        "dr.singh@sole.example",
+        "Dr. Amelia Singh",
+        "en",
+        "SOLE",
+        &[Role::Signatory, Role::Lra, Role::EndUser],
+        BOTH,
+    ),
 ];
 
 fn org(code: &str, en: &str, fr: &str, kind: &str, data: bool, idp: &str) -> OrgInput {
@@ -50,10 +190,24 @@ fn org(code: &str, en: &str, fr: &str, kind: &str, data: bool, idp: &str) -> Org
 }
 
 fn organizations() -> Vec<(OrgInput, &'static [&'static str])> {
-    let mut ops = org("OPS", "Regional eHealth Operator", "Exploitant régional de cybersanté", "operator", false, "operator");
+    let mut ops = org(
+        "OPS",
+        "Regional eHealth Operator",
+        "Exploitant régional de cybersanté",
+        "operator",
+        false,
+        "operator",
+    );
     ops.helpdesk_phone = Some("1-800-555-0100".into());
     ops.helpdesk_email = Some("servicedesk@operator.example".into());
-    let mut hhs = org("HHS", "Hamilton Health Sciences", "Hamilton Health Sciences", "hospital", true, "federated");
+    let mut hhs = org(
+        "HHS",
+        "Hamilton Health Sciences",
+        "Hamilton Health Sciences",
+        "hospital",
+        true,
+        "federated",
+    );
     hhs.helpdesk_phone = Some("905-555-0101".into());
     hhs.helpdesk_email = Some("helpdesk@hhs.example".into());
     hhs.escalation_title = Some("IT Manager, Clinical Systems".into());
@@ -65,14 +219,42 @@ fn organizations() -> Vec<(OrgInput, &'static [&'static str])> {
     hhs.spoc_email = Some("cpc@hhs.example".into());
     hhs.ticket_number_format = Some("INC#######".into());
     hhs.distribution_list = Some("it-notices@hhs.example".into());
-    let mut nhs = org("NHS", "Niagara Health", "Santé Niagara", "hospital", true, "provincial");
+    let mut nhs = org(
+        "NHS",
+        "Niagara Health",
+        "Santé Niagara",
+        "hospital",
+        true,
+        "provincial",
+    );
     nhs.helpdesk_phone = Some("905-555-0202".into());
     nhs.helpdesk_email = Some("helpdesk@niagara.example".into());
     nhs.ticket_number_format = Some("NH-######".into());
-    let mut fedc = org("FEDC", "Federated Family Clinic", "Clinique familiale fédérée", "clinic", false, "federated");
+    let mut fedc = org(
+        "FEDC",
+        "Federated Family Clinic",
+        "Clinique familiale fédérée",
+        "clinic",
+        false,
+        "federated",
+    );
     fedc.helpdesk_email = Some("it@fedclinic.example".into());
-    let sole = org("SOLE", "Dr. Amelia Singh (sole practitioner)", "Dre Amelia Singh (praticienne seule)", "sole_practitioner", false, "operator");
-    let mut lab = org("LAB", "Lakeshore Community Lab", "Laboratoire communautaire Lakeshore", "lab", true, "operator");
+    let sole = org(
+        "SOLE",
+        "Dr. Amelia Singh (sole practitioner)",
+        "Dre Amelia Singh (praticienne seule)",
+        "sole_practitioner",
+        false,
+        "operator",
+    );
+    let mut lab = org(
+        "LAB",
+        "Lakeshore Community Lab",
+        "Laboratoire communautaire Lakeshore",
+        "lab",
+        true,
+        "operator",
+    );
     lab.helpdesk_phone = Some("416-555-0303".into());
     vec![
         (ops, &[][..]),
@@ -85,10 +267,22 @@ fn organizations() -> Vec<(OrgInput, &'static [&'static str])> {
 }
 
 const SERVICES: &[(&str, &str, &str)] = &[
-    ("CHR", "Community Health Record viewer", "Visualiseur du dossier de santé communautaire"),
+    (
+        "CHR",
+        "Community Health Record viewer",
+        "Visualiseur du dossier de santé communautaire",
+    ),
     ("FEEDS", "Data feeds", "Flux de données"),
-    ("ACCESS", "Access governance tool", "Outil de gouvernance des accès"),
-    ("PWD", "Self-service password tool", "Outil libre-service de mots de passe"),
+    (
+        "ACCESS",
+        "Access governance tool",
+        "Outil de gouvernance des accès",
+    ),
+    (
+        "PWD",
+        "Self-service password tool",
+        "Outil libre-service de mots de passe",
+    ),
 ];
 
 const WEEKDAYS: [&str; 5] = ["mon", "tue", "wed", "thu", "fri"];
@@ -103,12 +297,60 @@ fn hours(weekday: &str, weekend: &str, holiday: &str) -> String {
 
 /// (code, EN, FR, calendar name, weekday, weekend, holiday)
 const GROUPS: &[(&str, &str, &str, &str, &str, &str, &str)] = &[
-    ("SD", "Service desk (tier 1)", "Service de dépannage (niveau 1)", "Service desk hours", "07:00-23:00", "08:00-16:00", "08:00-16:00"),
-    ("T2", "Tier 2 application support", "Soutien applicatif de niveau 2", "Business hours 08-17", "08:00-17:00", "closed", "closed"),
-    ("LRA", "LRA & access support", "Soutien aux ALE et aux accès", "Business hours 08-16", "08:00-16:00", "closed", "closed"),
-    ("PRIV", "Privacy office", "Bureau de la protection de la vie privée", "Business hours 08:30-16:30", "08:30-16:30", "closed", "closed"),
-    ("SEC", "Security team", "Équipe de sécurité", "24x7", "24h", "24h", "24h"),
-    ("VEND", "Vendor support", "Soutien du fournisseur", "Business hours 08-17", "08:00-17:00", "closed", "closed"),
+    (
+        "SD",
+        "Service desk (tier 1)",
+        "Service de dépannage (niveau 1)",
+        "Service desk hours",
+        "07:00-23:00",
+        "08:00-16:00",
+        "08:00-16:00",
+    ),
+    (
+        "T2",
+        "Tier 2 application support",
+        "Soutien applicatif de niveau 2",
+        "Business hours 08-17",
+        "08:00-17:00",
+        "closed",
+        "closed",
+    ),
+    (
+        "LRA",
+        "LRA & access support",
+        "Soutien aux ALE et aux accès",
+        "Business hours 08-16",
+        "08:00-16:00",
+        "closed",
+        "closed",
+    ),
+    (
+        "PRIV",
+        "Privacy office",
+        "Bureau de la protection de la vie privée",
+        "Business hours 08:30-16:30",
+        "08:30-16:30",
+        "closed",
+        "closed",
+    ),
+    (
+        "SEC",
+        "Security team",
+        "Équipe de sécurité",
+        "24x7",
+        "24h",
+        "24h",
+        "24h",
+    ),
+    (
+        "VEND",
+        "Vendor support",
+        "Soutien du fournisseur",
+        "Business hours 08-17",
+        "08:00-17:00",
+        "closed",
+        "closed",
+    ),
 ];
 
 /// Loads the demo data when there is no organization yet. Returns whether it loaded.
@@ -130,11 +372,16 @@ pub async fn load(db: &Db) -> anyhow::Result<()> {
     let actor = Actor::system("demo");
     let mut service_ids = std::collections::HashMap::new();
     for (code, en, fr) in SERVICES {
-        service_ids.insert(*code, store::orgs::create_service(&mut tx, code, en, fr).await?);
+        service_ids.insert(
+            *code,
+            store::orgs::create_service(&mut tx, code, en, fr).await?,
+        );
     }
     let mut org_ids = std::collections::HashMap::new();
     for (input, services) in organizations() {
-        let fields = input.validate().with_context(|| format!("demo organization {}", input.code))?;
+        let fields = input
+            .validate()
+            .with_context(|| format!("demo organization {}", input.code))?;
         let id = store::orgs::create(&mut tx, &fields, input.org_type == "operator").await?;
         let ids: Vec<i64> = services.iter().map(|s| service_ids[s]).collect();
         store::orgs::set_services(&mut tx, id, &ids).await?;
@@ -146,12 +393,22 @@ pub async fn load(db: &Db) -> anyhow::Result<()> {
         let calendar_id = match calendars.get(calendar) {
             Some(id) => *id,
             None => {
-                let id = store::groups::create_calendar(&mut tx, calendar, "America/Toronto", &hours(weekday, weekend, holiday), "ontario").await?;
+                let id = store::groups::create_calendar(
+                    &mut tx,
+                    calendar,
+                    "America/Toronto",
+                    &hours(weekday, weekend, holiday),
+                    "ontario",
+                )
+                .await?;
                 calendars.insert(*calendar, id);
                 id
             }
         };
-        group_ids.insert(*code, store::groups::create_group(&mut tx, code, en, fr, calendar_id, None).await?);
+        group_ids.insert(
+            *code,
+            store::groups::create_group(&mut tx, code, en, fr, calendar_id, None).await?,
+        );
     }
     for (email, name, locale, org_code, roles, trainings) in PEOPLE {
         let org_id = org_ids[*org_code];
@@ -174,13 +431,17 @@ pub async fn load(db: &Db) -> anyhow::Result<()> {
             store::groups::add_member(&mut tx, group_ids[group], person).await?;
         }
     }
-    append(&mut tx, &actor, Event {
-        action: "demo.load",
-        entity_type: "system",
-        entity_id: None,
-        organization_id: None,
-        detail: json!({"organizations": org_ids.len(), "people": PEOPLE.len()}),
-    })
+    append(
+        &mut tx,
+        &actor,
+        Event {
+            action: "demo.load",
+            entity_type: "system",
+            entity_id: None,
+            organization_id: None,
+            detail: json!({"organizations": org_ids.len(), "people": PEOPLE.len()}),
+        },
+    )
     .await?;
     tx.commit().await?;
     Ok(())

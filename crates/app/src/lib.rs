@@ -65,21 +65,32 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
                 _ = shutdown_signal() => {},
             }
         };
-        if let Err(e) = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown)
-            .await
+        if let Err(e) = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
         {
             tracing::error!(error = %e, "server stopped");
         }
     });
-    Ok(Running { addr, base_url, db, demo_loaded, stop: Some(stop_tx), task })
+    Ok(Running {
+        addr,
+        base_url,
+        db,
+        demo_loaded,
+        stop: Some(stop_tx),
+        task,
+    })
 }
 
 async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("signal handler");
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("signal handler");
         tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
     }
     #[cfg(not(unix))]

@@ -8,7 +8,11 @@ use serde_json::json;
 use store::audit::{Actor, Event, append};
 
 #[derive(Parser)]
-#[command(name = "triage", version, about = "Service management for a health information exchange")]
+#[command(
+    name = "triage",
+    version,
+    about = "Service management for a health information exchange"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -85,8 +89,11 @@ enum AuditCommand {
 }
 
 fn init_logs(config: &Config) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("TRIAGE_LOG").unwrap_or_else(|_| "info,sqlx=warn".into());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TRIAGE_LOG")
+        .unwrap_or_else(|_| "info,sqlx=warn".into());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if config.log_format == "json" {
         builder.json().init();
     } else {
@@ -104,7 +111,10 @@ async fn main() -> anyhow::Result<()> {
         Command::Migrate => {
             let db = store::Db::connect(&config.database_url).await?;
             db.migrate().await?;
-            println!("Database is up to date: {}", app::redact(&config.database_url));
+            println!(
+                "Database is up to date: {}",
+                app::redact(&config.database_url)
+            );
             Ok(())
         }
         Command::Demo => {
@@ -128,7 +138,10 @@ async fn main() -> anyhow::Result<()> {
                     Ok(())
                 }
                 Some(fault) => {
-                    eprintln!("AUDIT LOG TAMPERED: {fault} (rows 1-{} verified before it).", report.rows);
+                    eprintln!(
+                        "AUDIT LOG TAMPERED: {fault} (rows 1-{} verified before it).",
+                        report.rows
+                    );
                     std::process::exit(1);
                 }
             }
@@ -157,19 +170,51 @@ async fn admin(config: &Config, cmd: Admin) -> anyhow::Result<()> {
     let actor = Actor::system("cli");
     let mut tx = db.begin().await?;
     match cmd {
-        Admin::CreatePerson { org, email, name, roles, password, locale } => {
+        Admin::CreatePerson {
+            org,
+            email,
+            name,
+            roles,
+            password,
+            locale,
+        } => {
             let org_id = org_id(&mut tx, &org).await?;
-            let fields = domain::person::validate_person(&email, &name, None, &locale).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let fields = domain::person::validate_person(&email, &name, None, &locale)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             let (password, printed) = password_or_random(password);
             domain::person::check_new_password(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
             let hash = store::passwords::hash(password.clone()).await;
-            let id = store::people::create(&mut tx, org_id, &fields, Some(&hash)).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let id = store::people::create(&mut tx, org_id, &fields, Some(&hash))
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             for role in &roles {
                 let role = Role::parse(role).with_context(|| format!("unknown role {role}"))?;
                 store::people::grant_role(&mut tx, id, org_id, role, None).await?;
-                append(&mut tx, &actor, Event { action: "role.grant", entity_type: "person", entity_id: Some(id.to_string()), organization_id: Some(org_id), detail: json!({"role": role}) }).await?;
+                append(
+                    &mut tx,
+                    &actor,
+                    Event {
+                        action: "role.grant",
+                        entity_type: "person",
+                        entity_id: Some(id.to_string()),
+                        organization_id: Some(org_id),
+                        detail: json!({"role": role}),
+                    },
+                )
+                .await?;
             }
-            append(&mut tx, &actor, Event { action: "person.create", entity_type: "person", entity_id: Some(id.to_string()), organization_id: Some(org_id), detail: json!({"email": fields.email}) }).await?;
+            append(
+                &mut tx,
+                &actor,
+                Event {
+                    action: "person.create",
+                    entity_type: "person",
+                    entity_id: Some(id.to_string()),
+                    organization_id: Some(org_id),
+                    detail: json!({"email": fields.email}),
+                },
+            )
+            .await?;
             tx.commit().await?;
             println!("Created person {id} <{}>.", fields.email);
             if printed {
@@ -177,13 +222,26 @@ async fn admin(config: &Config, cmd: Admin) -> anyhow::Result<()> {
             }
         }
         Admin::ResetPassword { email, password } => {
-            let creds = store::people::credentials_by_email(&mut tx, &email.trim().to_lowercase()).await?.context("no such person")?;
+            let creds = store::people::credentials_by_email(&mut tx, &email.trim().to_lowercase())
+                .await?
+                .context("no such person")?;
             let (password, printed) = password_or_random(password);
             domain::person::check_new_password(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
             let hash = store::passwords::hash(password.clone()).await;
             store::people::set_password(&mut tx, creds.id, &hash).await?;
             store::auth::end_sessions(&mut tx, creds.id).await?;
-            append(&mut tx, &actor, Event { action: "auth.password_reset", entity_type: "person", entity_id: Some(creds.id.to_string()), organization_id: Some(creds.organization_id), detail: json!({"by": "cli"}) }).await?;
+            append(
+                &mut tx,
+                &actor,
+                Event {
+                    action: "auth.password_reset",
+                    entity_type: "person",
+                    entity_id: Some(creds.id.to_string()),
+                    organization_id: Some(creds.organization_id),
+                    detail: json!({"by": "cli"}),
+                },
+            )
+            .await?;
             tx.commit().await?;
             println!("Password set for {}.", creds.email);
             if printed {
@@ -191,13 +249,31 @@ async fn admin(config: &Config, cmd: Admin) -> anyhow::Result<()> {
             }
         }
         Admin::CreateToken { email, name } => {
-            let creds = store::people::credentials_by_email(&mut tx, &email.trim().to_lowercase()).await?.context("no such person")?;
+            let creds = store::people::credentials_by_email(&mut tx, &email.trim().to_lowercase())
+                .await?
+                .context("no such person")?;
             let (token, secret) = store::auth::create_token(&mut tx, creds.id, &name).await?;
-            append(&mut tx, &actor, Event { action: "token.create", entity_type: "api_token", entity_id: Some(token.id.to_string()), organization_id: Some(creds.organization_id), detail: json!({"name": name}) }).await?;
+            append(
+                &mut tx,
+                &actor,
+                Event {
+                    action: "token.create",
+                    entity_type: "api_token",
+                    entity_id: Some(token.id.to_string()),
+                    organization_id: Some(creds.organization_id),
+                    detail: json!({"name": name}),
+                },
+            )
+            .await?;
             tx.commit().await?;
             println!("{secret}");
         }
-        Admin::OrgOidc { org, issuer, client_id, client_secret } => {
+        Admin::OrgOidc {
+            org,
+            issuer,
+            client_id,
+            client_secret,
+        } => {
             let org_id = org_id(&mut tx, &org).await?;
             let scope = domain::policy::OrgScope::All;
             let current = store::orgs::get(&mut tx, &scope, org_id).await?;
@@ -209,7 +285,10 @@ async fn admin(config: &Config, cmd: Admin) -> anyhow::Result<()> {
             store::orgs::set_oidc_secret(&mut tx, org_id, Some(&client_secret)).await?;
             append(&mut tx, &actor, Event { action: "organization.update", entity_type: "organization", entity_id: Some(org_id.to_string()), organization_id: Some(org_id), detail: json!({"oidc_issuer": fields.oidc_issuer, "oidc_client_secret": "changed"}) }).await?;
             tx.commit().await?;
-            println!("Organization {org} now signs in with {}.", fields.oidc_issuer.unwrap_or_default());
+            println!(
+                "Organization {org} now signs in with {}.",
+                fields.oidc_issuer.unwrap_or_default()
+            );
         }
     }
     Ok(())

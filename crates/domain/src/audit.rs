@@ -30,12 +30,22 @@ impl AuditEntry {
         field(prev_hash.as_bytes());
         field(self.seq.to_string().as_bytes());
         field(self.at.as_bytes());
-        field(self.actor_id.map(|v| v.to_string()).unwrap_or_default().as_bytes());
+        field(
+            self.actor_id
+                .map(|v| v.to_string())
+                .unwrap_or_default()
+                .as_bytes(),
+        );
         field(self.actor_label.as_bytes());
         field(self.action.as_bytes());
         field(self.entity_type.as_bytes());
         field(self.entity_id.as_deref().unwrap_or("").as_bytes());
-        field(self.organization_id.map(|v| v.to_string()).unwrap_or_default().as_bytes());
+        field(
+            self.organization_id
+                .map(|v| v.to_string())
+                .unwrap_or_default()
+                .as_bytes(),
+        );
         field(self.detail.as_bytes());
         field(self.ip.as_deref().unwrap_or("").as_bytes());
         hex::encode(h.finalize())
@@ -65,11 +75,18 @@ pub enum ChainFault {
 impl std::fmt::Display for ChainFault {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            ChainFault::Gap { expected, found } => write!(f, "row {expected} is missing (next row is {found})"),
-            ChainFault::BrokenLink { seq } => write!(f, "row {seq} does not chain from the row before it"),
+            ChainFault::Gap { expected, found } => {
+                write!(f, "row {expected} is missing (next row is {found})")
+            }
+            ChainFault::BrokenLink { seq } => {
+                write!(f, "row {seq} does not chain from the row before it")
+            }
             ChainFault::Tampered { seq } => write!(f, "row {seq} was edited after it was written"),
             ChainFault::Truncated { last_seq, head_seq } => {
-                write!(f, "the log ends at row {last_seq} but {head_seq} rows were written")
+                write!(
+                    f,
+                    "the log ends at row {last_seq} but {head_seq} rows were written"
+                )
             }
         }
     }
@@ -85,7 +102,10 @@ pub fn verify_rows(
     for row in rows {
         let expected = prev_seq + 1;
         if row.entry.seq != expected {
-            return Err(ChainFault::Gap { expected, found: row.entry.seq });
+            return Err(ChainFault::Gap {
+                expected,
+                found: row.entry.seq,
+            });
         }
         if row.prev_hash != prev_hash {
             return Err(ChainFault::BrokenLink { seq: row.entry.seq });
@@ -120,7 +140,11 @@ mod tests {
                     ip: None,
                 };
                 let hash = entry.hash(&prev);
-                let row = StoredAudit { entry, prev_hash: prev.clone(), hash: hash.clone() };
+                let row = StoredAudit {
+                    entry,
+                    prev_hash: prev.clone(),
+                    hash: hash.clone(),
+                };
                 prev = hash;
                 row
             })
@@ -139,16 +163,28 @@ mod tests {
     fn edit_delete_and_relink_are_detected() {
         let mut rows = chain(5);
         rows[2].entry.detail = "{\"role\":\"administrator\"}".into();
-        assert_eq!(verify_rows(&rows, 0, GENESIS_HASH.into()), Err(ChainFault::Tampered { seq: 3 }));
+        assert_eq!(
+            verify_rows(&rows, 0, GENESIS_HASH.into()),
+            Err(ChainFault::Tampered { seq: 3 })
+        );
 
         let mut rows = chain(5);
         rows.remove(1);
-        assert_eq!(verify_rows(&rows, 0, GENESIS_HASH.into()), Err(ChainFault::Gap { expected: 2, found: 3 }));
+        assert_eq!(
+            verify_rows(&rows, 0, GENESIS_HASH.into()),
+            Err(ChainFault::Gap {
+                expected: 2,
+                found: 3
+            })
+        );
 
         // An edit whose author also recomputes that row's hash still breaks the next link.
         let mut rows = chain(5);
         rows[2].entry.actor_label = "someone-else".into();
         rows[2].hash = rows[2].entry.hash(&rows[2].prev_hash);
-        assert_eq!(verify_rows(&rows, 0, GENESIS_HASH.into()), Err(ChainFault::BrokenLink { seq: 4 }));
+        assert_eq!(
+            verify_rows(&rows, 0, GENESIS_HASH.into()),
+            Err(ChainFault::BrokenLink { seq: 4 })
+        );
     }
 }

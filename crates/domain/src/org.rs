@@ -87,7 +87,9 @@ fn optional_email(field: &'static str, value: Option<&str>) -> Result<Option<Ema
 fn phone(field: &'static str, value: Option<&str>) -> Result<Option<String>> {
     let value = optional(field, value, 40)?;
     if let Some(v) = &value
-        && !v.chars().all(|c| c.is_ascii_digit() || " +-().x#".contains(c))
+        && !v
+            .chars()
+            .all(|c| c.is_ascii_digit() || " +-().x#".contains(c))
     {
         return Err(DomainError::field("invalid_phone", field));
     }
@@ -97,11 +99,14 @@ fn phone(field: &'static str, value: Option<&str>) -> Result<Option<String>> {
 impl OrgInput {
     pub fn validate(&self) -> Result<OrgFields> {
         let code = required("code", &self.code, 32)?.to_ascii_uppercase();
-        if !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        if !code
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
             return Err(DomainError::field("invalid_code", "code"));
         }
-        let org_type =
-            OrgType::parse(self.org_type.trim()).ok_or(DomainError::field("invalid_choice", "org_type"))?;
+        let org_type = OrgType::parse(self.org_type.trim())
+            .ok_or(DomainError::field("invalid_choice", "org_type"))?;
         let identity_provider = IdentityProvider::parse(self.identity_provider.trim())
             .ok_or(DomainError::field("invalid_choice", "identity_provider"))?;
         let oidc_issuer = optional("oidc_issuer", self.oidc_issuer.as_deref(), 500)?;
@@ -110,7 +115,11 @@ impl OrgInput {
         {
             return Err(DomainError::field("invalid_url", "oidc_issuer"));
         }
-        let ticket_number_format = optional("ticket_number_format", self.ticket_number_format.as_deref(), 64)?;
+        let ticket_number_format = optional(
+            "ticket_number_format",
+            self.ticket_number_format.as_deref(),
+            64,
+        )?;
         if let Some(format) = &ticket_number_format {
             crate::org::partner_number_pattern_ok(format)?;
         }
@@ -129,12 +138,19 @@ impl OrgInput {
             escalation_name: optional("escalation_name", self.escalation_name.as_deref(), 200)?,
             escalation_email: optional_email("escalation_email", self.escalation_email.as_deref())?,
             escalation_mobile: phone("escalation_mobile", self.escalation_mobile.as_deref())?,
-            after_hours_contacts: optional("after_hours_contacts", self.after_hours_contacts.as_deref(), 2000)?,
+            after_hours_contacts: optional(
+                "after_hours_contacts",
+                self.after_hours_contacts.as_deref(),
+                2000,
+            )?,
             spoc_name: optional("spoc_name", self.spoc_name.as_deref(), 200)?,
             spoc_email: optional_email("spoc_email", self.spoc_email.as_deref())?,
             spoc_phone: phone("spoc_phone", self.spoc_phone.as_deref())?,
             ticket_number_format,
-            distribution_list: optional_email("distribution_list", self.distribution_list.as_deref())?,
+            distribution_list: optional_email(
+                "distribution_list",
+                self.distribution_list.as_deref(),
+            )?,
         })
     }
 }
@@ -143,7 +159,10 @@ impl OrgInput {
 /// and anything else is literal, e.g. `INC#######` or `HHS-######`.
 pub fn partner_number_pattern_ok(pattern: &str) -> Result<()> {
     if pattern.is_empty() || !pattern.chars().any(|c| c == '#' || c == 'A') {
-        return Err(DomainError::field("invalid_pattern", "ticket_number_format"));
+        return Err(DomainError::field(
+            "invalid_pattern",
+            "ticket_number_format",
+        ));
     }
     Ok(())
 }
@@ -189,13 +208,19 @@ mod tests {
     fn refuses_bad_values() {
         let mut bad = input();
         bad.org_type = "castle".into();
-        assert_eq!(bad.validate().unwrap_err(), DomainError::field("invalid_choice", "org_type"));
+        assert_eq!(
+            bad.validate().unwrap_err(),
+            DomainError::field("invalid_choice", "org_type")
+        );
         let mut bad = input();
         bad.helpdesk_phone = Some("call me".into());
         assert_eq!(bad.validate().unwrap_err().code, "invalid_phone");
         let mut bad = input();
         bad.escalation_email = Some("nope".into());
-        assert_eq!(bad.validate().unwrap_err(), DomainError::field("invalid_email", "escalation_email"));
+        assert_eq!(
+            bad.validate().unwrap_err(),
+            DomainError::field("invalid_email", "escalation_email")
+        );
         let mut bad = input();
         bad.code = "a b".into();
         assert_eq!(bad.validate().unwrap_err().code, "invalid_code");

@@ -13,7 +13,12 @@ pub struct PersonFields {
     pub locale: Locale,
 }
 
-pub fn validate_person(email: &str, display_name: &str, phone: Option<&str>, locale: &str) -> Result<PersonFields> {
+pub fn validate_person(
+    email: &str,
+    display_name: &str,
+    phone: Option<&str>,
+    locale: &str,
+) -> Result<PersonFields> {
     let email = Email::parse(email)?;
     let display_name = required("display_name", display_name, 200)?;
     let phone = optional("phone", phone, 40)?;
@@ -44,9 +49,15 @@ mod tests {
 
     #[test]
     fn password_rules() {
-        assert_eq!(check_new_password("short").unwrap_err().code, "password_too_short");
+        assert_eq!(
+            check_new_password("short").unwrap_err().code,
+            "password_too_short"
+        );
         assert!(check_new_password("correct horse battery").is_ok());
-        assert_eq!(check_new_password(&"x".repeat(300)).unwrap_err().code, "too_long");
+        assert_eq!(
+            check_new_password(&"x".repeat(300)).unwrap_err().code,
+            "too_long"
+        );
     }
 
     #[test]
@@ -55,6 +66,11 @@ mod tests {
         assert_eq!(p.display_name, "Ann");
         assert_eq!(p.phone, None);
         assert_eq!(p.locale, Locale::Fr);
-        assert_eq!(validate_person("a@b.ca", "Ann", None, "de").unwrap_err().code, "invalid_choice");
+        assert_eq!(
+            validate_person("a@b.ca", "Ann", None, "de")
+                .unwrap_err()
+                .code,
+            "invalid_choice"
+        );
     }
 }

@@ -66,7 +66,10 @@ pub enum Action {
 impl Principal {
     pub fn is_operator_staff(&self) -> bool {
         self.organization_id == self.operator_org_id
-            && self.grants.iter().any(|g| g.organization_id == self.operator_org_id)
+            && self
+                .grants
+                .iter()
+                .any(|g| g.organization_id == self.operator_org_id)
     }
 
     pub fn has(&self, role: Role) -> bool {
@@ -74,7 +77,9 @@ impl Principal {
     }
 
     fn has_at(&self, org: OrgId, role: Role) -> bool {
-        self.grants.iter().any(|g| g.role == role && g.organization_id == org)
+        self.grants
+            .iter()
+            .any(|g| g.role == role && g.organization_id == org)
     }
 
     fn has_any_at(&self, org: OrgId, roles: &[Role]) -> bool {
@@ -96,7 +101,16 @@ impl Principal {
             Action::ViewPeople(org) => {
                 self.is_operator_staff()
                     || (own(org)
-                        && self.has_any_at(org, &[Role::Signatory, Role::Lra, Role::LocalHelpDesk, Role::Cpc, Role::PrivacyContact]))
+                        && self.has_any_at(
+                            org,
+                            &[
+                                Role::Signatory,
+                                Role::Lra,
+                                Role::LocalHelpDesk,
+                                Role::Cpc,
+                                Role::PrivacyContact,
+                            ],
+                        ))
             }
             Action::ManagePeople(org) => own(org) && self.has_at(org, Role::Lra),
             Action::GrantRole(org, role) => {
@@ -114,7 +128,8 @@ impl Principal {
             Action::ViewAudit => self.has(Role::PrivacyOffice) || self.has(Role::PrivacyAuditor),
             Action::ViewOutbox | Action::ManageSupportGroups => false,
             Action::ViewCredentialRequests(org) => {
-                self.has_at(self.operator_org_id, Role::GroupLead) || (own(org) && self.has_at(org, Role::Lra))
+                self.has_at(self.operator_org_id, Role::GroupLead)
+                    || (own(org) && self.has_at(org, Role::Lra))
             }
         }
     }
@@ -165,7 +180,13 @@ mod tests {
             person_id: 10,
             organization_id: org,
             operator_org_id: OPERATOR,
-            grants: roles.iter().map(|r| Grant { organization_id: org, role: *r }).collect(),
+            grants: roles
+                .iter()
+                .map(|r| Grant {
+                    organization_id: org,
+                    role: *r,
+                })
+                .collect(),
         }
     }
 

@@ -68,7 +68,9 @@ impl Role {
     /// (actors.md: Privacy Auditors and LRAs need e-learning and hands-on training).
     pub fn required_training(self) -> &'static [TrainingModule] {
         match self {
-            Role::PrivacyAuditor | Role::Lra => &[TrainingModule::Elearning, TrainingModule::HandsOn],
+            Role::PrivacyAuditor | Role::Lra => {
+                &[TrainingModule::Elearning, TrainingModule::HandsOn]
+            }
             _ => &[],
         }
     }
@@ -91,7 +93,11 @@ string_enum! {
 
 /// The status a role gets given the trainings the person has completed.
 pub fn status_for(role: Role, completed: &[TrainingModule]) -> RoleStatus {
-    if role.required_training().iter().all(|m| completed.contains(m)) {
+    if role
+        .required_training()
+        .iter()
+        .all(|m| completed.contains(m))
+    {
         RoleStatus::Active
     } else {
         RoleStatus::PendingTraining
@@ -113,9 +119,15 @@ mod tests {
     #[test]
     fn lra_waits_for_both_trainings() {
         assert_eq!(status_for(Role::Lra, &[]), RoleStatus::PendingTraining);
-        assert_eq!(status_for(Role::Lra, &[TrainingModule::Elearning]), RoleStatus::PendingTraining);
         assert_eq!(
-            status_for(Role::Lra, &[TrainingModule::HandsOn, TrainingModule::Elearning]),
+            status_for(Role::Lra, &[TrainingModule::Elearning]),
+            RoleStatus::PendingTraining
+        );
+        assert_eq!(
+            status_for(
+                Role::Lra,
+                &[TrainingModule::HandsOn, TrainingModule::Elearning]
+            ),
             RoleStatus::Active
         );
         assert_eq!(status_for(Role::EndUser, &[]), RoleStatus::Active);

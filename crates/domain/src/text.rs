@@ -26,7 +26,11 @@ pub fn required(field: &'static str, value: &str, max_chars: usize) -> Result<St
 }
 
 /// Empty input becomes `None`.
-pub fn optional(field: &'static str, value: Option<&str>, max_chars: usize) -> Result<Option<String>> {
+pub fn optional(
+    field: &'static str,
+    value: Option<&str>,
+    max_chars: usize,
+) -> Result<Option<String>> {
     match value {
         None => Ok(None),
         Some(v) => {
@@ -99,7 +103,9 @@ impl std::fmt::Display for Email {
 }
 
 /// Interface language. Everything user-visible exists in both.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default, utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Locale {
     #[default]
@@ -131,7 +137,11 @@ impl Locale {
                 let mut pieces = part.split(';');
                 let tag = pieces.next()?;
                 let q = pieces
-                    .find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()))
+                    .find_map(|p| {
+                        p.trim()
+                            .strip_prefix("q=")
+                            .and_then(|q| q.parse::<f32>().ok())
+                    })
                     .unwrap_or(1.0);
                 Some((q, Locale::parse(tag)?))
             })
@@ -156,8 +166,21 @@ mod tests {
 
     #[test]
     fn emails_are_normalised_and_checked() {
-        assert_eq!(Email::parse("  Ann.Lee@Example.ORG ").unwrap().as_str(), "ann.lee@example.org");
-        for bad in ["", "ann", "ann@", "@x.org", "ann@x", "a b@x.org", "ann@@x.org", "ann@x..org", "ann@.x.org"] {
+        assert_eq!(
+            Email::parse("  Ann.Lee@Example.ORG ").unwrap().as_str(),
+            "ann.lee@example.org"
+        );
+        for bad in [
+            "",
+            "ann",
+            "ann@",
+            "@x.org",
+            "ann@x",
+            "a b@x.org",
+            "ann@@x.org",
+            "ann@x..org",
+            "ann@.x.org",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} should be refused");
         }
         let long = format!("{}@x.org", "a".repeat(65));
@@ -167,16 +190,28 @@ mod tests {
     #[test]
     fn text_limits() {
         assert_eq!(required("name", "  ", 10).unwrap_err().code, "required");
-        assert_eq!(required("name", "abcdefghijk", 10).unwrap_err().code, "too_long");
-        assert_eq!(required("name", "ok\u{0}", 10).unwrap_err().code, "invalid_characters");
+        assert_eq!(
+            required("name", "abcdefghijk", 10).unwrap_err().code,
+            "too_long"
+        );
+        assert_eq!(
+            required("name", "ok\u{0}", 10).unwrap_err().code,
+            "invalid_characters"
+        );
         assert_eq!(optional("x", Some("  "), 5).unwrap(), None);
         assert_eq!(required("name", "élève", 5).unwrap(), "élève");
     }
 
     #[test]
     fn accept_language_prefers_highest_q() {
-        assert_eq!(Locale::from_accept_language("fr-CA,fr;q=0.9,en;q=0.8"), Some(Locale::Fr));
-        assert_eq!(Locale::from_accept_language("de, en;q=0.5, fr;q=0.7"), Some(Locale::Fr));
+        assert_eq!(
+            Locale::from_accept_language("fr-CA,fr;q=0.9,en;q=0.8"),
+            Some(Locale::Fr)
+        );
+        assert_eq!(
+            Locale::from_accept_language("de, en;q=0.5, fr;q=0.7"),
+            Some(Locale::Fr)
+        );
         assert_eq!(Locale::from_accept_language("de"), None);
         assert_eq!(Locale::from_accept_language("fr;q=0, en"), Some(Locale::En));
     }

@@ -123,7 +123,11 @@ pub struct AuditFilter {
 }
 
 /// Newest first, within the reader's scope.
-pub async fn list(conn: &mut AnyConnection, scope: &OrgScope, filter: &AuditFilter) -> StoreResult<Vec<AuditRow>> {
+pub async fn list(
+    conn: &mut AnyConnection,
+    scope: &OrgScope,
+    filter: &AuditFilter,
+) -> StoreResult<Vec<AuditRow>> {
     let sql = format!(
         "SELECT seq, at, actor_id, actor_label, action, entity_type, entity_id, organization_id, detail, ip, prev_hash, hash
          FROM audit_log
@@ -155,7 +159,8 @@ pub async fn list(conn: &mut AnyConnection, scope: &OrgScope, filter: &AuditFilt
                 entity_type: s.entity_type,
                 entity_id: s.entity_id,
                 organization_id: s.organization_id,
-                detail: serde_json::from_str(&s.detail).unwrap_or(serde_json::Value::String(s.detail)),
+                detail: serde_json::from_str(&s.detail)
+                    .unwrap_or(serde_json::Value::String(s.detail)),
                 ip: s.ip,
             })
         })
@@ -185,7 +190,12 @@ pub async fn verify(conn: &mut AnyConnection) -> StoreResult<VerifyReport> {
         let batch = rows.iter().map(stored).collect::<StoreResult<Vec<_>>>()?;
         match verify_rows(&batch, seq, hash.clone()) {
             Ok((s, h)) => (seq, hash) = (s, h),
-            Err(fault) => return Ok(VerifyReport { rows: seq, fault: Some(fault) }),
+            Err(fault) => {
+                return Ok(VerifyReport {
+                    rows: seq,
+                    fault: Some(fault),
+                });
+            }
         }
     }
     let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
@@ -194,7 +204,10 @@ pub async fn verify(conn: &mut AnyConnection) -> StoreResult<VerifyReport> {
     let head_seq: i64 = head.try_get("seq")?;
     let head_hash: String = head.try_get("hash")?;
     let fault = if head_seq != seq {
-        Some(ChainFault::Truncated { last_seq: seq, head_seq })
+        Some(ChainFault::Truncated {
+            last_seq: seq,
+            head_seq,
+        })
     } else if head_hash != hash {
         Some(ChainFault::BrokenLink { seq })
     } else {

@@ -14,7 +14,11 @@ fn later(span: jiff::SignedDuration) -> String {
 }
 
 /// Creates a session; returns the cookie value.
-pub async fn create_session(conn: &mut AnyConnection, person_id: i64, user_agent: Option<&str>) -> StoreResult<String> {
+pub async fn create_session(
+    conn: &mut AnyConnection,
+    person_id: i64,
+    user_agent: Option<&str>,
+) -> StoreResult<String> {
     let token = random_token(32);
     let now = now_db();
     sqlx::query(
@@ -32,11 +36,13 @@ pub async fn create_session(conn: &mut AnyConnection, person_id: i64, user_agent
 
 /// The person behind a live session cookie.
 pub async fn session_person(conn: &mut AnyConnection, token: &str) -> StoreResult<Option<i64>> {
-    Ok(sqlx::query_scalar("SELECT person_id FROM sessions WHERE token_hash = $1 AND expires_at > $2")
-        .bind(secret_hash(token))
-        .bind(now_db())
-        .fetch_optional(&mut *conn)
-        .await?)
+    Ok(sqlx::query_scalar(
+        "SELECT person_id FROM sessions WHERE token_hash = $1 AND expires_at > $2",
+    )
+    .bind(secret_hash(token))
+    .bind(now_db())
+    .fetch_optional(&mut *conn)
+    .await?)
 }
 
 pub async fn end_session(conn: &mut AnyConnection, token: &str) -> StoreResult<()> {
@@ -57,8 +63,16 @@ pub async fn end_sessions(conn: &mut AnyConnection, person_id: i64) -> StoreResu
 
 pub async fn purge_expired(conn: &mut AnyConnection) -> StoreResult<u64> {
     let now = now_db();
-    let mut n = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(&now).execute(&mut *conn).await?.rows_affected();
-    n += sqlx::query("DELETE FROM oidc_logins WHERE expires_at <= $1").bind(&now).execute(&mut *conn).await?.rows_affected();
+    let mut n = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+        .bind(&now)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    n += sqlx::query("DELETE FROM oidc_logins WHERE expires_at <= $1")
+        .bind(&now)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
     Ok(n)
 }
 
@@ -76,7 +90,11 @@ pub struct ApiToken {
 pub const TOKEN_PREFIX: &str = "trg_";
 
 /// Creates an API token; the secret is returned once.
-pub async fn create_token(conn: &mut AnyConnection, person_id: i64, name: &str) -> StoreResult<(ApiToken, String)> {
+pub async fn create_token(
+    conn: &mut AnyConnection,
+    person_id: i64,
+    name: &str,
+) -> StoreResult<(ApiToken, String)> {
     let secret = format!("{TOKEN_PREFIX}{}", random_token(32));
     let token: ApiToken = sqlx::query_as(
         "INSERT INTO api_tokens (person_id, name, prefix, token_hash, created_at) VALUES ($1, $2, $3, $4, $5)
@@ -102,7 +120,11 @@ pub async fn tokens_of(conn: &mut AnyConnection, person_id: i64) -> StoreResult<
 }
 
 /// Revokes one of the person's own tokens.
-pub async fn revoke_token(conn: &mut AnyConnection, person_id: i64, token_id: i64) -> StoreResult<ApiToken> {
+pub async fn revoke_token(
+    conn: &mut AnyConnection,
+    person_id: i64,
+    token_id: i64,
+) -> StoreResult<ApiToken> {
     sqlx::query_as(
         "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND person_id = $3 AND revoked_at IS NULL
          RETURNING id, name, prefix, created_at, last_used_at, revoked_at",
@@ -116,11 +138,16 @@ pub async fn revoke_token(conn: &mut AnyConnection, person_id: i64, token_id: i6
 }
 
 /// The person behind a bearer token that is not revoked.
-pub async fn token_person(conn: &mut AnyConnection, secret: &str) -> StoreResult<Option<(i64, i64)>> {
-    Ok(sqlx::query_as("SELECT id, person_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL")
-        .bind(secret_hash(secret))
-        .fetch_optional(&mut *conn)
-        .await?)
+pub async fn token_person(
+    conn: &mut AnyConnection,
+    secret: &str,
+) -> StoreResult<Option<(i64, i64)>> {
+    Ok(sqlx::query_as(
+        "SELECT id, person_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
+    )
+    .bind(secret_hash(secret))
+    .fetch_optional(&mut *conn)
+    .await?)
 }
 
 pub async fn touch_token(conn: &mut AnyConnection, token_id: i64) -> StoreResult<()> {
@@ -171,12 +198,17 @@ impl ResetProblem {
 }
 
 /// Checks a reset link; with `consume`, marks it used (in the caller's transaction).
-pub async fn check_reset(conn: &mut AnyConnection, secret: &str, consume: bool) -> StoreResult<Result<i64, ResetProblem>> {
-    let row: Option<(i64, String, Option<String>)> =
-        sqlx::query_as("SELECT person_id, expires_at, used_at FROM password_resets WHERE token_hash = $1")
-            .bind(secret_hash(secret))
-            .fetch_optional(&mut *conn)
-            .await?;
+pub async fn check_reset(
+    conn: &mut AnyConnection,
+    secret: &str,
+    consume: bool,
+) -> StoreResult<Result<i64, ResetProblem>> {
+    let row: Option<(i64, String, Option<String>)> = sqlx::query_as(
+        "SELECT person_id, expires_at, used_at FROM password_resets WHERE token_hash = $1",
+    )
+    .bind(secret_hash(secret))
+    .fetch_optional(&mut *conn)
+    .await?;
     let Some((person_id, expires_at, used_at)) = row else {
         return Ok(Err(ResetProblem::Unknown));
     };
@@ -187,11 +219,13 @@ pub async fn check_reset(conn: &mut AnyConnection, secret: &str, consume: bool) 
         return Ok(Err(ResetProblem::Expired));
     }
     if consume {
-        let done = sqlx::query("UPDATE password_resets SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL")
-            .bind(now_db())
-            .bind(secret_hash(secret))
-            .execute(&mut *conn)
-            .await?;
+        let done = sqlx::query(
+            "UPDATE password_resets SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL",
+        )
+        .bind(now_db())
+        .bind(secret_hash(secret))
+        .execute(&mut *conn)
+        .await?;
         if done.rows_affected() != 1 {
             return Ok(Err(ResetProblem::Used));
         }
@@ -233,7 +267,10 @@ pub async fn save_oidc_login(conn: &mut AnyConnection, login: &OidcLogin) -> Sto
 }
 
 /// Takes (and deletes) a pending OIDC login: each state works once.
-pub async fn take_oidc_login(conn: &mut AnyConnection, state: &str) -> StoreResult<Option<OidcLogin>> {
+pub async fn take_oidc_login(
+    conn: &mut AnyConnection,
+    state: &str,
+) -> StoreResult<Option<OidcLogin>> {
     Ok(sqlx::query_as(
         "DELETE FROM oidc_logins WHERE state = $1 AND expires_at > $2 RETURNING state, organization_id, pkce_verifier, nonce",
     )

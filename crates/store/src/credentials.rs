@@ -28,12 +28,17 @@ pub struct NewCredentialRequest<'a> {
 }
 
 pub async fn create(conn: &mut AnyConnection, req: &NewCredentialRequest<'_>) -> StoreResult<i64> {
-    let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM organizations WHERE id = $1 AND active = 1 AND is_operator = 0")
-        .bind(req.organization_id)
-        .fetch_optional(&mut *conn)
-        .await?;
+    let exists: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM organizations WHERE id = $1 AND active = 1 AND is_operator = 0",
+    )
+    .bind(req.organization_id)
+    .fetch_optional(&mut *conn)
+    .await?;
     if exists.is_none() {
-        return Err(StoreError::Invalid(domain::DomainError::field("unknown_organization", "organization_id")));
+        return Err(StoreError::Invalid(domain::DomainError::field(
+            "unknown_organization",
+            "organization_id",
+        )));
     }
     Ok(sqlx::query_scalar(
         "INSERT INTO credential_requests (organization_id, name, email, phone, job_title, reason, status, created_at)
@@ -50,7 +55,10 @@ pub async fn create(conn: &mut AnyConnection, req: &NewCredentialRequest<'_>) ->
     .await?)
 }
 
-pub async fn list(conn: &mut AnyConnection, scope: &OrgScope) -> StoreResult<Vec<CredentialRequest>> {
+pub async fn list(
+    conn: &mut AnyConnection,
+    scope: &OrgScope,
+) -> StoreResult<Vec<CredentialRequest>> {
     let sql = format!(
         "SELECT id, organization_id, name, email, phone, job_title, reason, status, created_at
          FROM credential_requests WHERE {} ORDER BY id DESC LIMIT 200",

@@ -51,7 +51,9 @@ impl Db {
         let write = setup(AnyPoolOptions::new().max_connections(1).min_connections(1))
             .connect(&url)
             .await?;
-        let read = setup(AnyPoolOptions::new().max_connections(8)).connect(&url).await?;
+        let read = setup(AnyPoolOptions::new().max_connections(8))
+            .connect(&url)
+            .await?;
         Ok(Self {
             read,
             write,
@@ -106,8 +108,9 @@ fn sqlite_url(url: &str) -> StoreResult<String> {
         && let Some(parent) = std::path::Path::new(path).parent()
         && !parent.as_os_str().is_empty()
     {
-        std::fs::create_dir_all(parent)
-            .map_err(|e| crate::StoreError::Other(format!("cannot create {}: {e}", parent.display())))?;
+        std::fs::create_dir_all(parent).map_err(|e| {
+            crate::StoreError::Other(format!("cannot create {}: {e}", parent.display()))
+        })?;
     }
     let query = if query.contains("mode=") {
         query.to_owned()
@@ -123,7 +126,13 @@ fn sqlite_url(url: &str) -> StoreResult<String> {
 mod tests {
     #[test]
     fn sqlite_urls() {
-        assert_eq!(super::sqlite_url("sqlite::memory:").unwrap(), "sqlite://:memory:?mode=rwc");
-        assert_eq!(super::sqlite_url("sqlite://x.db?mode=ro").unwrap(), "sqlite://x.db?mode=ro");
+        assert_eq!(
+            super::sqlite_url("sqlite::memory:").unwrap(),
+            "sqlite://:memory:?mode=rwc"
+        );
+        assert_eq!(
+            super::sqlite_url("sqlite://x.db?mode=ro").unwrap(),
+            "sqlite://x.db?mode=ro"
+        );
     }
 }

@@ -25,7 +25,13 @@ pub struct SupportGroup {
     pub email: Option<String>,
 }
 
-pub async fn create_calendar(conn: &mut AnyConnection, name: &str, tz: &str, weekly_hours: &str, holiday_rules: &str) -> StoreResult<i64> {
+pub async fn create_calendar(
+    conn: &mut AnyConnection,
+    name: &str,
+    tz: &str,
+    weekly_hours: &str,
+    holiday_rules: &str,
+) -> StoreResult<i64> {
     sqlx::query_scalar("INSERT INTO calendars (name, time_zone, weekly_hours, holiday_rules) VALUES ($1, $2, $3, $4) RETURNING id")
         .bind(name)
         .bind(tz)
@@ -36,7 +42,12 @@ pub async fn create_calendar(conn: &mut AnyConnection, name: &str, tz: &str, wee
         .map_err(StoreError::unique_as("name_taken"))
 }
 
-pub async fn update_calendar(conn: &mut AnyConnection, id: i64, tz: &str, weekly_hours: &str) -> StoreResult<()> {
+pub async fn update_calendar(
+    conn: &mut AnyConnection,
+    id: i64,
+    tz: &str,
+    weekly_hours: &str,
+) -> StoreResult<()> {
     let done = sqlx::query("UPDATE calendars SET time_zone = $1, weekly_hours = $2 WHERE id = $3")
         .bind(tz)
         .bind(weekly_hours)
@@ -50,9 +61,11 @@ pub async fn update_calendar(conn: &mut AnyConnection, id: i64, tz: &str, weekly
 }
 
 pub async fn calendars(conn: &mut AnyConnection) -> StoreResult<Vec<Calendar>> {
-    Ok(sqlx::query_as("SELECT id, name, time_zone, weekly_hours, holiday_rules FROM calendars ORDER BY name")
-        .fetch_all(&mut *conn)
-        .await?)
+    Ok(sqlx::query_as(
+        "SELECT id, name, time_zone, weekly_hours, holiday_rules FROM calendars ORDER BY name",
+    )
+    .fetch_all(&mut *conn)
+    .await?)
 }
 
 pub async fn create_group(
@@ -83,7 +96,11 @@ pub async fn groups(conn: &mut AnyConnection) -> StoreResult<Vec<SupportGroup>> 
     .await?)
 }
 
-pub async fn add_member(conn: &mut AnyConnection, group_id: i64, person_id: i64) -> StoreResult<()> {
+pub async fn add_member(
+    conn: &mut AnyConnection,
+    group_id: i64,
+    person_id: i64,
+) -> StoreResult<()> {
     sqlx::query("INSERT INTO support_group_members (group_id, person_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
         .bind(group_id)
         .bind(person_id)
@@ -117,7 +134,11 @@ pub fn validate_weekly_hours(text: &str) -> Result<(), domain::DomainError> {
             }
             let (a, b) = range.split_once('-').ok_or_else(bad)?;
             let a: jiff::civil::Time = a.parse().map_err(|_| bad())?;
-            let b: jiff::civil::Time = if b == "24:00" { jiff::civil::Time::MAX } else { b.parse().map_err(|_| bad())? };
+            let b: jiff::civil::Time = if b == "24:00" {
+                jiff::civil::Time::MAX
+            } else {
+                b.parse().map_err(|_| bad())?
+            };
             if a >= b {
                 return Err(bad());
             }
@@ -130,7 +151,12 @@ pub fn validate_weekly_hours(text: &str) -> Result<(), domain::DomainError> {
 mod tests {
     #[test]
     fn weekly_hours() {
-        assert!(super::validate_weekly_hours("mon 07:00-23:00\nsat 08:00-12:00 13:00-16:00\nsun closed\nholiday 24h").is_ok());
+        assert!(
+            super::validate_weekly_hours(
+                "mon 07:00-23:00\nsat 08:00-12:00 13:00-16:00\nsun closed\nholiday 24h"
+            )
+            .is_ok()
+        );
         assert!(super::validate_weekly_hours("monday 07:00-23:00").is_err());
         assert!(super::validate_weekly_hours("mon 23:00-07:00").is_err());
         assert!(super::validate_weekly_hours("mon 7-9").is_err());

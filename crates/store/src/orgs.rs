@@ -63,7 +63,9 @@ impl Organization {
         IdentityProvider::parse(&self.identity_provider)
     }
     pub fn oidc_enabled(&self) -> bool {
-        self.oidc_issuer.is_some() && self.oidc_client_id.is_some() && self.oidc_client_secret.is_some()
+        self.oidc_issuer.is_some()
+            && self.oidc_client_id.is_some()
+            && self.oidc_client_secret.is_some()
     }
     /// The editable fields, as the edit form and the audit diff see them.
     pub fn fields_json(&self) -> serde_json::Value {
@@ -90,7 +92,11 @@ fn email(e: &Option<Email>) -> Option<String> {
     e.as_ref().map(|e| e.as_str().to_owned())
 }
 
-pub async fn create(conn: &mut AnyConnection, fields: &OrgFields, is_operator: bool) -> StoreResult<i64> {
+pub async fn create(
+    conn: &mut AnyConnection,
+    fields: &OrgFields,
+    is_operator: bool,
+) -> StoreResult<i64> {
     let now = now_db();
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO organizations (code, name_en, name_fr, org_type, is_operator, contributes_data, identity_provider,
@@ -129,7 +135,12 @@ pub async fn create(conn: &mut AnyConnection, fields: &OrgFields, is_operator: b
 }
 
 /// Updates the editable fields; returns the row as it was before, for the audit diff.
-pub async fn update(conn: &mut AnyConnection, scope: &OrgScope, id: i64, fields: &OrgFields) -> StoreResult<Organization> {
+pub async fn update(
+    conn: &mut AnyConnection,
+    scope: &OrgScope,
+    id: i64,
+    fields: &OrgFields,
+) -> StoreResult<Organization> {
     let before = get(conn, scope, id).await?;
     sqlx::query(
         "UPDATE organizations SET code = $1, name_en = $2, name_fr = $3, org_type = $4, contributes_data = $5,
@@ -167,7 +178,11 @@ pub async fn update(conn: &mut AnyConnection, scope: &OrgScope, id: i64, fields:
     Ok(before)
 }
 
-pub async fn set_oidc_secret(conn: &mut AnyConnection, id: i64, secret: Option<&str>) -> StoreResult<()> {
+pub async fn set_oidc_secret(
+    conn: &mut AnyConnection,
+    id: i64,
+    secret: Option<&str>,
+) -> StoreResult<()> {
     sqlx::query("UPDATE organizations SET oidc_client_secret = $1, updated_at = $2 WHERE id = $3")
         .bind(secret)
         .bind(now_db())
@@ -226,9 +241,13 @@ pub async fn get_unscoped(conn: &mut AnyConnection, id: i64) -> StoreResult<Orga
 }
 
 pub async fn operator_id(conn: &mut AnyConnection) -> StoreResult<Option<i64>> {
-    Ok(sqlx::query_scalar("SELECT id FROM organizations WHERE is_operator = 1 ORDER BY id LIMIT 1")
+    Ok(
+        sqlx::query_scalar(
+            "SELECT id FROM organizations WHERE is_operator = 1 ORDER BY id LIMIT 1",
+        )
         .fetch_optional(&mut *conn)
-        .await?)
+        .await?,
+    )
 }
 
 #[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
@@ -239,20 +258,29 @@ pub struct Service {
     pub name_fr: String,
 }
 
-pub async fn create_service(conn: &mut AnyConnection, code: &str, name_en: &str, name_fr: &str) -> StoreResult<i64> {
-    sqlx::query_scalar("INSERT INTO services (code, name_en, name_fr) VALUES ($1, $2, $3) RETURNING id")
-        .bind(code)
-        .bind(name_en)
-        .bind(name_fr)
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(StoreError::unique_as("code_taken"))
+pub async fn create_service(
+    conn: &mut AnyConnection,
+    code: &str,
+    name_en: &str,
+    name_fr: &str,
+) -> StoreResult<i64> {
+    sqlx::query_scalar(
+        "INSERT INTO services (code, name_en, name_fr) VALUES ($1, $2, $3) RETURNING id",
+    )
+    .bind(code)
+    .bind(name_en)
+    .bind(name_fr)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(StoreError::unique_as("code_taken"))
 }
 
 pub async fn services(conn: &mut AnyConnection) -> StoreResult<Vec<Service>> {
-    Ok(sqlx::query_as("SELECT id, code, name_en, name_fr FROM services ORDER BY name_en")
-        .fetch_all(&mut *conn)
-        .await?)
+    Ok(
+        sqlx::query_as("SELECT id, code, name_en, name_fr FROM services ORDER BY name_en")
+            .fetch_all(&mut *conn)
+            .await?,
+    )
 }
 
 pub async fn services_of(conn: &mut AnyConnection, org: i64) -> StoreResult<Vec<Service>> {
@@ -266,11 +294,21 @@ pub async fn services_of(conn: &mut AnyConnection, org: i64) -> StoreResult<Vec<
 }
 
 /// Replaces the services an organization is live on. Unknown service ids are refused.
-pub async fn set_services(conn: &mut AnyConnection, org: i64, service_ids: &[i64]) -> StoreResult<()> {
+pub async fn set_services(
+    conn: &mut AnyConnection,
+    org: i64,
+    service_ids: &[i64],
+) -> StoreResult<()> {
     let known = services(conn).await?;
-    if let Some(bad) = service_ids.iter().find(|id| !known.iter().any(|s| s.id == **id)) {
+    if let Some(bad) = service_ids
+        .iter()
+        .find(|id| !known.iter().any(|s| s.id == **id))
+    {
         let _ = bad;
-        return Err(StoreError::Invalid(domain::DomainError::field("unknown_service", "services")));
+        return Err(StoreError::Invalid(domain::DomainError::field(
+            "unknown_service",
+            "services",
+        )));
     }
     sqlx::query("DELETE FROM organization_services WHERE organization_id = $1")
         .bind(org)

@@ -16,7 +16,13 @@ pub struct OutboxMessage {
     pub status: String,
 }
 
-pub async fn enqueue(conn: &mut AnyConnection, kind: &str, to: &str, subject: &str, message: &str) -> StoreResult<i64> {
+pub async fn enqueue(
+    conn: &mut AnyConnection,
+    kind: &str,
+    to: &str,
+    subject: &str,
+    message: &str,
+) -> StoreResult<i64> {
     Ok(sqlx::query_scalar(
         "INSERT INTO outbox (created_at, kind, to_address, subject, message, status) VALUES ($1, $2, $3, $4, $5, 'stored') RETURNING id",
     )
@@ -29,7 +35,11 @@ pub async fn enqueue(conn: &mut AnyConnection, kind: &str, to: &str, subject: &s
     .await?)
 }
 
-pub async fn list(conn: &mut AnyConnection, to: Option<&str>, limit: i64) -> StoreResult<Vec<OutboxMessage>> {
+pub async fn list(
+    conn: &mut AnyConnection,
+    to: Option<&str>,
+    limit: i64,
+) -> StoreResult<Vec<OutboxMessage>> {
     Ok(sqlx::query_as(
         "SELECT id, created_at, kind, to_address, subject, message, status FROM outbox
          WHERE ($1 IS NULL OR to_address = $1) ORDER BY id DESC LIMIT $2",

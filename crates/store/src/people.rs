@@ -113,7 +113,11 @@ pub struct PeopleFilter {
     pub offset: i64,
 }
 
-pub async fn list(conn: &mut AnyConnection, scope: &OrgScope, filter: &PeopleFilter) -> StoreResult<Vec<Person>> {
+pub async fn list(
+    conn: &mut AnyConnection,
+    scope: &OrgScope,
+    filter: &PeopleFilter,
+) -> StoreResult<Vec<Person>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM people p
          WHERE {}
@@ -122,7 +126,10 @@ pub async fn list(conn: &mut AnyConnection, scope: &OrgScope, filter: &PeopleFil
          ORDER BY p.display_name, p.id LIMIT $3 OFFSET $4",
         scope::condition(scope, "p.organization_id", Some("p.id"))
     );
-    let like = filter.q.as_ref().map(|q| format!("%{}%", q.to_lowercase().replace(['%', '_'], "")));
+    let like = filter
+        .q
+        .as_ref()
+        .map(|q| format!("%{}%", q.to_lowercase().replace(['%', '_'], "")));
     Ok(sqlx::query_as(&sql)
         .bind(filter.organization_id)
         .bind(like)
@@ -145,7 +152,10 @@ pub struct Credentials {
     pub locked_until: Option<String>,
 }
 
-pub async fn credentials_by_email(conn: &mut AnyConnection, email: &str) -> StoreResult<Option<Credentials>> {
+pub async fn credentials_by_email(
+    conn: &mut AnyConnection,
+    email: &str,
+) -> StoreResult<Option<Credentials>> {
     Ok(sqlx::query_as(
         "SELECT id, organization_id, email, locale, password_hash, active, failed_sign_ins, locked_until FROM people WHERE email = $1",
     )
@@ -166,7 +176,12 @@ pub async fn set_password(conn: &mut AnyConnection, id: i64, hash: &str) -> Stor
 
 /// Counts a failed sign-in; returns the new count. Locks the account until `lock_until`
 /// when the count reaches `threshold`.
-pub async fn record_failed_sign_in(conn: &mut AnyConnection, id: i64, threshold: i64, lock_until: &str) -> StoreResult<i64> {
+pub async fn record_failed_sign_in(
+    conn: &mut AnyConnection,
+    id: i64,
+    threshold: i64,
+    lock_until: &str,
+) -> StoreResult<i64> {
     let count: i64 = sqlx::query_scalar("UPDATE people SET failed_sign_ins = failed_sign_ins + 1 WHERE id = $1 RETURNING failed_sign_ins")
         .bind(id)
         .fetch_one(&mut *conn)
@@ -201,7 +216,10 @@ pub struct RoleAssignment {
     pub granted_at: String,
 }
 
-pub async fn roles_of(conn: &mut AnyConnection, person_id: i64) -> StoreResult<Vec<RoleAssignment>> {
+pub async fn roles_of(
+    conn: &mut AnyConnection,
+    person_id: i64,
+) -> StoreResult<Vec<RoleAssignment>> {
     Ok(sqlx::query_as(
         "SELECT id, person_id, organization_id, role, status, granted_by, granted_at FROM role_assignments WHERE person_id = $1 ORDER BY id",
     )
@@ -210,12 +228,18 @@ pub async fn roles_of(conn: &mut AnyConnection, person_id: i64) -> StoreResult<V
     .await?)
 }
 
-pub async fn trainings_of(conn: &mut AnyConnection, person_id: i64) -> StoreResult<Vec<TrainingModule>> {
+pub async fn trainings_of(
+    conn: &mut AnyConnection,
+    person_id: i64,
+) -> StoreResult<Vec<TrainingModule>> {
     let rows: Vec<String> = sqlx::query_scalar("SELECT module FROM trainings WHERE person_id = $1")
         .bind(person_id)
         .fetch_all(&mut *conn)
         .await?;
-    Ok(rows.iter().filter_map(|m| TrainingModule::parse(m)).collect())
+    Ok(rows
+        .iter()
+        .filter_map(|m| TrainingModule::parse(m))
+        .collect())
 }
 
 #[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
@@ -225,7 +249,10 @@ pub struct TrainingRecord {
     pub recorded_by: Option<i64>,
 }
 
-pub async fn training_records(conn: &mut AnyConnection, person_id: i64) -> StoreResult<Vec<TrainingRecord>> {
+pub async fn training_records(
+    conn: &mut AnyConnection,
+    person_id: i64,
+) -> StoreResult<Vec<TrainingRecord>> {
     Ok(sqlx::query_as("SELECT module, completed_on, recorded_by FROM trainings WHERE person_id = $1 ORDER BY module")
         .bind(person_id)
         .fetch_all(&mut *conn)
@@ -258,7 +285,11 @@ pub async fn grant_role(
     .map_err(StoreError::unique_as("role_already_granted"))
 }
 
-pub async fn revoke_role(conn: &mut AnyConnection, person_id: i64, role: Role) -> StoreResult<RoleAssignment> {
+pub async fn revoke_role(
+    conn: &mut AnyConnection,
+    person_id: i64,
+    role: Role,
+) -> StoreResult<RoleAssignment> {
     sqlx::query_as(
         "DELETE FROM role_assignments WHERE person_id = $1 AND role = $2
          RETURNING id, person_id, organization_id, role, status, granted_by, granted_at",
@@ -292,8 +323,12 @@ pub async fn record_training(
     let completed = trainings_of(conn, person_id).await?;
     let mut activated = Vec::new();
     for assignment in roles_of(conn, person_id).await? {
-        let Some(role) = Role::parse(&assignment.role) else { continue };
-        if assignment.status == RoleStatus::PendingTraining.as_str() && status_for(role, &completed) == RoleStatus::Active {
+        let Some(role) = Role::parse(&assignment.role) else {
+            continue;
+        };
+        if assignment.status == RoleStatus::PendingTraining.as_str()
+            && status_for(role, &completed) == RoleStatus::Active
+        {
             sqlx::query("UPDATE role_assignments SET status = 'active' WHERE id = $1")
                 .bind(assignment.id)
                 .execute(&mut *conn)
@@ -306,7 +341,10 @@ pub async fn record_training(
 
 /// Has the organization's privacy contact completed e-learning? LRAs may create accounts
 /// only then (actors.md, training prerequisites).
-pub async fn privacy_contact_trained(conn: &mut AnyConnection, organization_id: i64) -> StoreResult<bool> {
+pub async fn privacy_contact_trained(
+    conn: &mut AnyConnection,
+    organization_id: i64,
+) -> StoreResult<bool> {
     let n: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM role_assignments r JOIN trainings t ON t.person_id = r.person_id AND t.module = 'elearning'
          WHERE r.organization_id = $1 AND r.role = 'privacy_contact'",
@@ -319,10 +357,11 @@ pub async fn privacy_contact_trained(conn: &mut AnyConnection, organization_id: 
 
 /// Loads the acting principal: an active person with the roles in force.
 pub async fn principal(conn: &mut AnyConnection, person_id: i64) -> StoreResult<Option<Principal>> {
-    let person: Option<(i64, i64)> = sqlx::query_as("SELECT organization_id, active FROM people WHERE id = $1")
-        .bind(person_id)
-        .fetch_optional(&mut *conn)
-        .await?;
+    let person: Option<(i64, i64)> =
+        sqlx::query_as("SELECT organization_id, active FROM people WHERE id = $1")
+            .bind(person_id)
+            .fetch_optional(&mut *conn)
+            .await?;
     let Some((organization_id, 1)) = person else {
         return Ok(None);
     };
@@ -348,7 +387,11 @@ pub async fn principal(conn: &mut AnyConnection, person_id: i64) -> StoreResult<
 
 /// People holding `role` at an organization, for routing (e.g. the LRAs who receive
 /// credential requests).
-pub async fn holders_of(conn: &mut AnyConnection, organization_id: i64, role: Role) -> StoreResult<Vec<Person>> {
+pub async fn holders_of(
+    conn: &mut AnyConnection,
+    organization_id: i64,
+    role: Role,
+) -> StoreResult<Vec<Person>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM people p JOIN role_assignments r ON r.person_id = p.id
          WHERE r.organization_id = $1 AND r.role = $2 AND r.status = 'active' AND p.active = 1 ORDER BY p.id"

@@ -26,8 +26,14 @@ mod tests {
     #[test]
     fn scopes_render() {
         assert_eq!(condition(&OrgScope::All, "o.id", None), "1 = 1");
-        assert_eq!(condition(&OrgScope::Orgs(vec![2, 5]), "p.organization_id", None), "p.organization_id IN (2, 5)");
-        assert_eq!(condition(&OrgScope::Person(7), "p.organization_id", Some("p.id")), "p.id = 7");
+        assert_eq!(
+            condition(&OrgScope::Orgs(vec![2, 5]), "p.organization_id", None),
+            "p.organization_id IN (2, 5)"
+        );
+        assert_eq!(
+            condition(&OrgScope::Person(7), "p.organization_id", Some("p.id")),
+            "p.id = 7"
+        );
         assert_eq!(condition(&OrgScope::Person(7), "o.id", None), "1 = 0");
         assert_eq!(condition(&OrgScope::Nothing, "o.id", None), "1 = 0");
     }

@@ -40,7 +40,10 @@ mod tempdir {
 
 /// A fresh database URL: SQLite in a temp folder, or a new PostgreSQL database.
 pub async fn fresh_database() -> (String, Option<tempdir::TempDir>) {
-    match std::env::var("TRIAGE_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
+    match std::env::var("TRIAGE_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    {
         Some(admin_url) => {
             sqlx::any::install_default_drivers();
             let name = format!("triage_t_{}", uuid::Uuid::new_v4().simple());
@@ -67,7 +70,12 @@ impl TestApp {
     /// Starts a server with the demo data loaded.
     pub async fn spawn() -> Self {
         let (database_url, dir) = fresh_database().await;
-        let mut app = Self { base: String::new(), database_url, running: None, _dir: dir };
+        let mut app = Self {
+            base: String::new(),
+            database_url,
+            running: None,
+            _dir: dir,
+        };
         app.start().await;
         app
     }
@@ -106,14 +114,29 @@ impl TestApp {
     /// An API client authenticated with a new token of the given demo person.
     pub async fn api_as(&self, email: &str) -> Api {
         let mut tx = self.db().begin().await.unwrap();
-        let creds = store::people::credentials_by_email(&mut tx, email).await.unwrap().expect("demo person");
-        let (_, secret) = store::auth::create_token(&mut tx, creds.id, "test").await.unwrap();
+        let creds = store::people::credentials_by_email(&mut tx, email)
+            .await
+            .unwrap()
+            .expect("demo person");
+        let (_, secret) = store::auth::create_token(&mut tx, creds.id, "test")
+            .await
+            .unwrap();
         tx.commit().await.unwrap();
-        Api { base: self.base.clone(), token: Some(secret), client: Client::new(), lang: None }
+        Api {
+            base: self.base.clone(),
+            token: Some(secret),
+            client: Client::new(),
+            lang: None,
+        }
     }
 
     pub fn anonymous_api(&self) -> Api {
-        Api { base: self.base.clone(), token: None, client: Client::new(), lang: None }
+        Api {
+            base: self.base.clone(),
+            token: None,
+            client: Client::new(),
+            lang: None,
+        }
     }
 
     /// A browser-like client: keeps cookies, does not follow redirects.
@@ -124,12 +147,20 @@ impl TestApp {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
-        Browser { base: self.base.clone(), client, jar }
+        Browser {
+            base: self.base.clone(),
+            client,
+            jar,
+        }
     }
 
     pub async fn person_id(&self, email: &str) -> i64 {
         let mut conn = self.db().reader().acquire().await.unwrap();
-        store::people::credentials_by_email(&mut conn, email).await.unwrap().expect("person").id
+        store::people::credentials_by_email(&mut conn, email)
+            .await
+            .unwrap()
+            .expect("person")
+            .id
     }
 
     pub async fn org_id(&self, code: &str) -> i64 {
@@ -146,7 +177,11 @@ impl TestApp {
     /// The newest outbox message to an address.
     pub async fn last_mail_to(&self, to: &str) -> Option<store::outbox::OutboxMessage> {
         let mut conn = self.db().reader().acquire().await.unwrap();
-        store::outbox::list(&mut conn, Some(to), 1).await.unwrap().into_iter().next()
+        store::outbox::list(&mut conn, Some(to), 1)
+            .await
+            .unwrap()
+            .into_iter()
+            .next()
     }
 }
 
@@ -175,10 +210,21 @@ impl Api {
     }
 
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
-        read(self.request(reqwest::Method::GET, path).send().await.unwrap()).await
+        read(
+            self.request(reqwest::Method::GET, path)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
     }
 
-    pub async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
         let mut req = self.request(method, path);
         if let Some(body) = body {
             req = req.json(&body);
@@ -194,8 +240,17 @@ impl Api {
         self.send(reqwest::Method::PATCH, path, Some(body)).await
     }
 
-    pub async fn raw(&self, method: reqwest::Method, path: &str, content_type: &str, body: &str) -> (StatusCode, Value) {
-        let req = self.request(method, path).header("content-type", content_type).body(body.to_owned());
+    pub async fn raw(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        content_type: &str,
+        body: &str,
+    ) -> (StatusCode, Value) {
+        let req = self
+            .request(method, path)
+            .header("content-type", content_type)
+            .body(body.to_owned());
         read(req.send().await.unwrap()).await
     }
 }
@@ -203,7 +258,11 @@ impl Api {
 pub async fn read(response: Response) -> (StatusCode, Value) {
     let status = response.status();
     let text = response.text().await.unwrap();
-    let value = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+    let value = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or(Value::String(text))
+    };
     (status, value)
 }
 
@@ -215,14 +274,22 @@ pub struct Browser {
 
 impl Browser {
     pub async fn get(&self, path: &str) -> Response {
-        self.client.get(format!("{}{path}", self.base)).send().await.unwrap()
+        self.client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap()
     }
 
     /// The CSRF token this browser holds (visits a page first if needed).
     pub async fn csrf(&self) -> String {
         use reqwest::cookie::CookieStore;
         let url: url::Url = self.base.parse().unwrap();
-        if self.jar.cookies(&url).is_none_or(|c| !c.to_str().unwrap_or("").contains("triage_csrf=")) {
+        if self
+            .jar
+            .cookies(&url)
+            .is_none_or(|c| !c.to_str().unwrap_or("").contains("triage_csrf="))
+        {
             self.get("/signin").await;
         }
         let header = self.jar.cookies(&url).expect("cookies");
@@ -241,11 +308,20 @@ impl Browser {
         let csrf = self.csrf().await;
         let mut form: Vec<(&str, &str)> = fields.to_vec();
         form.push(("_csrf", &csrf));
-        self.client.post(format!("{}{path}", self.base)).form(&form).send().await.unwrap()
+        self.client
+            .post(format!("{}{path}", self.base))
+            .form(&form)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn sign_in(&self, email: &str, password: &str) -> Response {
-        self.post_form("/signin/password", &[("email", email), ("password", password), ("next", "/")]).await
+        self.post_form(
+            "/signin/password",
+            &[("email", email), ("password", password), ("next", "/")],
+        )
+        .await
     }
 
     pub async fn text(&self, path: &str) -> (StatusCode, String) {
@@ -255,7 +331,11 @@ impl Browser {
 }
 
 /// Runs the `triage` binary with a database URL; returns (status, stdout, stderr).
-pub fn run_cli(bin: &str, database_url: &str, args: &[&str]) -> anyhow::Result<(i32, String, String)> {
+pub fn run_cli(
+    bin: &str,
+    database_url: &str,
+    args: &[&str],
+) -> anyhow::Result<(i32, String, String)> {
     let out = std::process::Command::new(bin)
         .args(args)
         .env("TRIAGE_DATABASE_URL", database_url)

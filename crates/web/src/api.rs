@@ -3,7 +3,10 @@
 use crate::AppState;
 use crate::ctx::{ApiUser, Ctx};
 use crate::error::{AppError, AppResult};
-use crate::service::{self, CredentialRequestInput, NewPerson, NewSupportGroup, OrganizationDetail, PersonDetail, PersonPatch};
+use crate::service::{
+    self, CredentialRequestInput, NewPerson, NewSupportGroup, OrganizationDetail, PersonDetail,
+    PersonPatch,
+};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Path, Query, Request, State};
 use axum::http::StatusCode;
@@ -42,12 +45,20 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
 fn json_error(rejection: &JsonRejection) -> AppError {
     let text = rejection.body_text();
     match rejection {
-        JsonRejection::MissingJsonContentType(_) => AppError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
+        JsonRejection::MissingJsonContentType(_) => {
+            AppError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+        }
         JsonRejection::JsonSyntaxError(_) => AppError::bad_request("malformed_json"),
-        JsonRejection::JsonDataError(_) if text.contains("unknown field") => AppError::invalid("unknown_field", "body"),
-        JsonRejection::JsonDataError(_) if text.contains("missing field") => AppError::invalid("missing_field", "body"),
+        JsonRejection::JsonDataError(_) if text.contains("unknown field") => {
+            AppError::invalid("unknown_field", "body")
+        }
+        JsonRejection::JsonDataError(_) if text.contains("missing field") => {
+            AppError::invalid("missing_field", "body")
+        }
         JsonRejection::JsonDataError(_) => AppError::invalid("invalid_type", "body"),
-        JsonRejection::BytesRejection(_) => AppError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+        JsonRejection::BytesRejection(_) => {
+            AppError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large")
+        }
         _ => AppError::bad_request("malformed_json"),
     }
 }
@@ -134,7 +145,10 @@ pub fn routes() -> Router<AppState> {
                 async move { Json(doc.as_ref().clone()) }
             }),
         )
-        .route("/api/{*rest}", axum::routing::any(|| async { AppError::not_found() }))
+        .route(
+            "/api/{*rest}",
+            axum::routing::any(|| async { AppError::not_found() }),
+        )
 }
 
 // ---------- me ----------
@@ -144,14 +158,27 @@ pub fn routes() -> Router<AppState> {
 async fn me(State(state): State<AppState>, api_user: ApiUser) -> AppResult<Json<Me>> {
     let ApiUser(_, who) = api_user;
     let mut conn = state.db.reader().acquire().await?;
-    let organization = store::orgs::get(&mut conn, &who.principal.org_scope(), who.person.organization_id).await?;
+    let organization = store::orgs::get(
+        &mut conn,
+        &who.principal.org_scope(),
+        who.person.organization_id,
+    )
+    .await?;
     let roles = store::people::roles_of(&mut conn, who.person.id).await?;
-    Ok(Json(Me { person: who.person, organization, roles }))
+    Ok(Json(Me {
+        person: who.person,
+        organization,
+        roles,
+    }))
 }
 
 /// Change your own name, phone or language.
 #[utoipa::path(patch, path = "/api/v1/me", tag = "people", request_body = PersonPatch, responses((status = 200, body = PersonDetail), (status = 422, body = ErrorBody)))]
-async fn patch_me(State(state): State<AppState>, api_user: ApiUser, ApiJson(patch): ApiJson<PersonPatch>) -> AppResult<Json<PersonDetail>> {
+async fn patch_me(
+    State(state): State<AppState>,
+    api_user: ApiUser,
+    ApiJson(patch): ApiJson<PersonPatch>,
+) -> AppResult<Json<PersonDetail>> {
     let ApiUser(ctx, who) = api_user;
     service::update_person(&state, &who, &ctx.actor(), who.person.id, &patch).await?;
     Ok(Json(service::person(&state, &who, who.person.id).await?))
@@ -161,10 +188,15 @@ async fn patch_me(State(state): State<AppState>, api_user: ApiUser, ApiJson(patc
 
 /// Organizations you may see: your own, or all of them for operator staff.
 #[utoipa::path(get, path = "/api/v1/organizations", tag = "organizations", responses((status = 200, body = Vec<Organization>)))]
-async fn list_organizations(State(state): State<AppState>, api_user: ApiUser) -> AppResult<Json<Vec<Organization>>> {
+async fn list_organizations(
+    State(state): State<AppState>,
+    api_user: ApiUser,
+) -> AppResult<Json<Vec<Organization>>> {
     let ApiUser(_, who) = api_user;
     let mut conn = state.db.reader().acquire().await?;
-    Ok(Json(store::orgs::list(&mut conn, &who.principal.org_scope()).await?))
+    Ok(Json(
+        store::orgs::list(&mut conn, &who.principal.org_scope()).await?,
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -229,14 +261,30 @@ async fn create_organization(
         ticket_number_format: body.ticket_number_format,
         distribution_list: body.distribution_list,
     };
-    let id = service::create_organization(&state, &who, &ctx.actor(), &input, &body.services, body.oidc_client_secret.as_deref()).await?;
-    Ok((StatusCode::CREATED, Json(service::organization(&state, &who, id).await?)).into_response())
+    let id = service::create_organization(
+        &state,
+        &who,
+        &ctx.actor(),
+        &input,
+        &body.services,
+        body.oidc_client_secret.as_deref(),
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(service::organization(&state, &who, id).await?),
+    )
+        .into_response())
 }
 
 /// One organization.
 #[utoipa::path(get, path = "/api/v1/organizations/{id}", tag = "organizations", params(("id" = i64, Path)),
     responses((status = 200, body = OrganizationDetail), (status = 404, body = ErrorBody)))]
-async fn get_organization(State(state): State<AppState>, api_user: ApiUser, Path(id): Path<i64>) -> AppResult<Json<OrganizationDetail>> {
+async fn get_organization(
+    State(state): State<AppState>,
+    api_user: ApiUser,
+    Path(id): Path<i64>,
+) -> AppResult<Json<OrganizationDetail>> {
     let ApiUser(_, who) = api_user;
     Ok(Json(service::organization(&state, &who, id).await?))
 }
@@ -259,7 +307,10 @@ async fn patch_organization(
 
 /// The services organizations can be live on.
 #[utoipa::path(get, path = "/api/v1/services", tag = "organizations", responses((status = 200, body = Vec<Service>)))]
-async fn list_services(State(state): State<AppState>, _api_user: ApiUser) -> AppResult<Json<Vec<Service>>> {
+async fn list_services(
+    State(state): State<AppState>,
+    _api_user: ApiUser,
+) -> AppResult<Json<Vec<Service>>> {
     let mut conn = state.db.reader().acquire().await?;
     Ok(Json(store::orgs::services(&mut conn).await?))
 }
@@ -279,7 +330,11 @@ struct PeopleQuery {
 /// People you may see: everyone for operator staff; your organization for its LRA, help desk,
 /// signatory, CPC and privacy contact; yourself otherwise.
 #[utoipa::path(get, path = "/api/v1/people", tag = "people", params(PeopleQuery), responses((status = 200, body = Vec<Person>)))]
-async fn list_people(State(state): State<AppState>, api_user: ApiUser, Query(q): Query<PeopleQuery>) -> AppResult<Json<Vec<Person>>> {
+async fn list_people(
+    State(state): State<AppState>,
+    api_user: ApiUser,
+    Query(q): Query<PeopleQuery>,
+) -> AppResult<Json<Vec<Person>>> {
     let ApiUser(_, who) = api_user;
     let mut conn = state.db.reader().acquire().await?;
     let filter = PeopleFilter {
@@ -288,23 +343,37 @@ async fn list_people(State(state): State<AppState>, api_user: ApiUser, Query(q):
         limit: q.limit.unwrap_or(100),
         offset: q.offset.unwrap_or(0),
     };
-    Ok(Json(store::people::list(&mut conn, &who.principal.people_scope(), &filter).await?))
+    Ok(Json(
+        store::people::list(&mut conn, &who.principal.people_scope(), &filter).await?,
+    ))
 }
 
 /// Create an account (administrators; an organization's LRA for its own organization once its
 /// privacy contact has completed e-learning). Without a password the person is mailed a link.
 #[utoipa::path(post, path = "/api/v1/people", tag = "people", request_body = NewPerson,
     responses((status = 201, body = PersonDetail), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn create_person(State(state): State<AppState>, api_user: ApiUser, ApiJson(body): ApiJson<NewPerson>) -> AppResult<Response> {
+async fn create_person(
+    State(state): State<AppState>,
+    api_user: ApiUser,
+    ApiJson(body): ApiJson<NewPerson>,
+) -> AppResult<Response> {
     let ApiUser(ctx, who) = api_user;
     let id = service::create_person(&state, &who, &ctx.actor(), &body).await?;
-    Ok((StatusCode::CREATED, Json(service::person(&state, &who, id).await?)).into_response())
+    Ok((
+        StatusCode::CREATED,
+        Json(service::person(&state, &who, id).await?),
+    )
+        .into_response())
 }
 
 /// One person, with roles and training records.
 #[utoipa::path(get, path = "/api/v1/people/{id}", tag = "people", params(("id" = i64, Path)),
     responses((status = 200, body = PersonDetail), (status = 404, body = ErrorBody)))]
-async fn get_person(State(state): State<AppState>, api_user: ApiUser, Path(id): Path<i64>) -> AppResult<Json<PersonDetail>> {
+async fn get_person(
+    State(state): State<AppState>,
+    api_user: ApiUser,
+    Path(id): Path<i64>,
+) -> AppResult<Json<PersonDetail>> {
     let ApiUser(_, who) = api_user;
     Ok(Json(service::person(&state, &who, id).await?))
 }
@@ -331,7 +400,12 @@ struct RoleBody {
 /// Grant a role. LRA and privacy auditor stay `pending_training` until both trainings are recorded.
 #[utoipa::path(post, path = "/api/v1/people/{id}/roles", tag = "people", params(("id" = i64, Path)), request_body = RoleBody,
     responses((status = 201, body = RoleAssignment), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-async fn grant_role(State(state): State<AppState>, api_user: ApiUser, Path(id): Path<i64>, ApiJson(body): ApiJson<RoleBody>) -> AppResult<Response> {
+async fn grant_role(
+    State(state): State<AppState>,
+    api_user: ApiUser,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<RoleBody>,
+) -> AppResult<Response> {
     let ApiUser(ctx, who) = api_user;
     let granted = service::grant_role(&state, &who, &ctx.actor(), id, body.role).await?;
     Ok((StatusCode::CREATED, Json(granted)).into_response())
@@ -340,7 +414,11 @@ async fn grant_role(State(state): State<AppState>, api_user: ApiUser, Path(id): 
 /// Revoke a role.
 #[utoipa::path(delete, path = "/api/v1/people/{id}/roles/{role}", tag = "people", params(("id" = i64, Path), ("role" = Role, Path)),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn revoke_role(State(state): State<AppState>, api_user: ApiUser, Path((id, role)): Path<(i64, String)>) -> AppResult<StatusCode> {
+async fn revoke_role(
+    State(state): State<AppState>,
+    api_user: ApiUser,
+    Path((id, role)): Path<(i64, String)>,
+) -> AppResult<StatusCode> {
     let ApiUser(ctx, who) = api_user;
     let role = Role::parse(&role).ok_or_else(|| AppError::invalid("invalid_choice", "role"))?;
     service::revoke_role(&state, &who, &ctx.actor(), id, role).await?;
@@ -364,19 +442,39 @@ struct TrainingResult {
 /// Record a completed training (administrators).
 #[utoipa::path(post, path = "/api/v1/people/{id}/trainings", tag = "people", params(("id" = i64, Path)), request_body = TrainingBody,
     responses((status = 200, body = TrainingResult), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn record_training(State(state): State<AppState>, api_user: ApiUser, Path(id): Path<i64>, ApiJson(body): ApiJson<TrainingBody>) -> AppResult<Json<TrainingResult>> {
+async fn record_training(
+    State(state): State<AppState>,
+    api_user: ApiUser,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<TrainingBody>,
+) -> AppResult<Json<TrainingResult>> {
     let ApiUser(ctx, who) = api_user;
-    let activated = service::record_training(&state, &who, &ctx.actor(), id, body.module, &body.completed_on).await?;
+    let activated = service::record_training(
+        &state,
+        &who,
+        &ctx.actor(),
+        id,
+        body.module,
+        &body.completed_on,
+    )
+    .await?;
     Ok(Json(TrainingResult { activated }))
 }
 
 /// Mail the person a link to choose a new password (administrators and the organization's LRA).
 #[utoipa::path(post, path = "/api/v1/people/{id}/password-reset", tag = "people", params(("id" = i64, Path)),
     responses((status = 202), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn send_password_reset(State(state): State<AppState>, api_user: ApiUser, Path(id): Path<i64>) -> AppResult<StatusCode> {
+async fn send_password_reset(
+    State(state): State<AppState>,
+    api_user: ApiUser,
+    Path(id): Path<i64>,
+) -> AppResult<StatusCode> {
     let ApiUser(ctx, who) = api_user;
     let person = service::person(&state, &who, id).await?;
-    if !who.principal.allows(Action::ManagePeople(person.person.organization_id)) {
+    if !who
+        .principal
+        .allows(Action::ManagePeople(person.person.organization_id))
+    {
         return Err(AppError::forbidden());
     }
     service::forgot_password(&state, &person.person.email, ctx.locale, ctx.ip.clone()).await?;
@@ -387,10 +485,15 @@ async fn send_password_reset(State(state): State<AppState>, api_user: ApiUser, P
 
 /// Your API tokens (secrets are never shown again).
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens", responses((status = 200, body = Vec<ApiToken>)))]
-async fn list_tokens(State(state): State<AppState>, api_user: ApiUser) -> AppResult<Json<Vec<ApiToken>>> {
+async fn list_tokens(
+    State(state): State<AppState>,
+    api_user: ApiUser,
+) -> AppResult<Json<Vec<ApiToken>>> {
     let ApiUser(_, who) = api_user;
     let mut conn = state.db.reader().acquire().await?;
-    Ok(Json(store::auth::tokens_of(&mut conn, who.person.id).await?))
+    Ok(Json(
+        store::auth::tokens_of(&mut conn, who.person.id).await?,
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -408,7 +511,11 @@ struct NewToken {
 
 /// Create an API token for yourself.
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = TokenBody, responses((status = 201, body = NewToken), (status = 422, body = ErrorBody)))]
-async fn create_token(State(state): State<AppState>, api_user: ApiUser, ApiJson(body): ApiJson<TokenBody>) -> AppResult<Response> {
+async fn create_token(
+    State(state): State<AppState>,
+    api_user: ApiUser,
+    ApiJson(body): ApiJson<TokenBody>,
+) -> AppResult<Response> {
     let ApiUser(ctx, who) = api_user;
     let (token, secret) = service::create_token(&state, &who, &ctx.actor(), &body.name).await?;
     Ok((StatusCode::CREATED, Json(NewToken { token, secret })).into_response())
@@ -416,7 +523,11 @@ async fn create_token(State(state): State<AppState>, api_user: ApiUser, ApiJson(
 
 /// Revoke one of your tokens.
 #[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens", params(("id" = i64, Path)), responses((status = 204), (status = 404, body = ErrorBody)))]
-async fn revoke_token(State(state): State<AppState>, api_user: ApiUser, Path(id): Path<i64>) -> AppResult<StatusCode> {
+async fn revoke_token(
+    State(state): State<AppState>,
+    api_user: ApiUser,
+    Path(id): Path<i64>,
+) -> AppResult<StatusCode> {
     let ApiUser(ctx, who) = api_user;
     service::revoke_token(&state, &who, &ctx.actor(), id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -426,7 +537,10 @@ async fn revoke_token(State(state): State<AppState>, api_user: ApiUser, Path(id)
 
 /// The operator's support groups and the calendar of their hours.
 #[utoipa::path(get, path = "/api/v1/support-groups", tag = "support groups", responses((status = 200, body = Vec<SupportGroup>)))]
-async fn list_support_groups(State(state): State<AppState>, _api_user: ApiUser) -> AppResult<Json<Vec<SupportGroup>>> {
+async fn list_support_groups(
+    State(state): State<AppState>,
+    _api_user: ApiUser,
+) -> AppResult<Json<Vec<SupportGroup>>> {
     let mut conn = state.db.reader().acquire().await?;
     Ok(Json(store::groups::groups(&mut conn).await?))
 }
@@ -434,7 +548,11 @@ async fn list_support_groups(State(state): State<AppState>, _api_user: ApiUser) 
 /// Create a support group (administrators), with an existing calendar or new weekly hours.
 #[utoipa::path(post, path = "/api/v1/support-groups", tag = "support groups", request_body = NewSupportGroup,
     responses((status = 201, body = Created), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn create_support_group(State(state): State<AppState>, api_user: ApiUser, ApiJson(body): ApiJson<NewSupportGroup>) -> AppResult<Response> {
+async fn create_support_group(
+    State(state): State<AppState>,
+    api_user: ApiUser,
+    ApiJson(body): ApiJson<NewSupportGroup>,
+) -> AppResult<Response> {
     let ApiUser(ctx, who) = api_user;
     let id = service::create_support_group(&state, &who, &ctx.actor(), &body).await?;
     Ok((StatusCode::CREATED, Json(Created { id })).into_response())
@@ -442,7 +560,10 @@ async fn create_support_group(State(state): State<AppState>, api_user: ApiUser, 
 
 /// Named calendars (support hours).
 #[utoipa::path(get, path = "/api/v1/calendars", tag = "support groups", responses((status = 200, body = Vec<Calendar>)))]
-async fn list_calendars(State(state): State<AppState>, _api_user: ApiUser) -> AppResult<Json<Vec<Calendar>>> {
+async fn list_calendars(
+    State(state): State<AppState>,
+    _api_user: ApiUser,
+) -> AppResult<Json<Vec<Calendar>>> {
     let mut conn = state.db.reader().acquire().await?;
     Ok(Json(store::groups::calendars(&mut conn).await?))
 }
@@ -463,7 +584,11 @@ struct AuditQuery {
 /// The audit log, newest first: all of it for the privacy office and administrators, an
 /// organization's rows for its privacy auditor.
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery), responses((status = 200, body = Vec<AuditRow>), (status = 403, body = ErrorBody)))]
-async fn list_audit(State(state): State<AppState>, api_user: ApiUser, Query(q): Query<AuditQuery>) -> AppResult<Json<Vec<AuditRow>>> {
+async fn list_audit(
+    State(state): State<AppState>,
+    api_user: ApiUser,
+    Query(q): Query<AuditQuery>,
+) -> AppResult<Json<Vec<AuditRow>>> {
     let ApiUser(_, who) = api_user;
     let scope = who.principal.audit_scope();
     if scope == domain::policy::OrgScope::Nothing {
@@ -482,7 +607,10 @@ async fn list_audit(State(state): State<AppState>, api_user: ApiUser, Query(q): 
 
 /// Outgoing mail stored by Triage (administrators).
 #[utoipa::path(get, path = "/api/v1/outbox", tag = "audit", responses((status = 200, body = Vec<OutboxMessage>), (status = 403, body = ErrorBody)))]
-async fn list_outbox(State(state): State<AppState>, api_user: ApiUser) -> AppResult<Json<Vec<OutboxMessage>>> {
+async fn list_outbox(
+    State(state): State<AppState>,
+    api_user: ApiUser,
+) -> AppResult<Json<Vec<OutboxMessage>>> {
     let ApiUser(_, who) = api_user;
     if !who.principal.allows(Action::ViewOutbox) {
         return Err(AppError::forbidden());
@@ -493,11 +621,17 @@ async fn list_outbox(State(state): State<AppState>, api_user: ApiUser) -> AppRes
 
 /// Requests for portal credentials: an organization's LRAs see theirs.
 #[utoipa::path(get, path = "/api/v1/credential-requests", tag = "access", responses((status = 200, body = Vec<CredentialRequest>)))]
-async fn list_credential_requests(State(state): State<AppState>, api_user: ApiUser) -> AppResult<Json<Vec<CredentialRequest>>> {
+async fn list_credential_requests(
+    State(state): State<AppState>,
+    api_user: ApiUser,
+) -> AppResult<Json<Vec<CredentialRequest>>> {
     let ApiUser(_, who) = api_user;
     let scope = if who.principal.allows(Action::ViewCredentialRequests(-1)) {
         domain::policy::OrgScope::All
-    } else if who.principal.allows(Action::ViewCredentialRequests(who.person.organization_id)) {
+    } else if who
+        .principal
+        .allows(Action::ViewCredentialRequests(who.person.organization_id))
+    {
         domain::policy::OrgScope::Orgs(vec![who.person.organization_id])
     } else {
         domain::policy::OrgScope::Nothing
@@ -509,7 +643,11 @@ async fn list_credential_requests(State(state): State<AppState>, api_user: ApiUs
 /// Ask for portal credentials (no sign-in needed). The organization's LRAs are mailed.
 #[utoipa::path(post, path = "/api/v1/credential-requests", tag = "access", request_body = CredentialRequestInput, security(()),
     responses((status = 201, body = Created), (status = 422, body = ErrorBody)))]
-async fn create_credential_request(State(state): State<AppState>, ctx: Ctx, ApiJson(body): ApiJson<CredentialRequestInput>) -> AppResult<Response> {
+async fn create_credential_request(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ApiJson(body): ApiJson<CredentialRequestInput>,
+) -> AppResult<Response> {
     let id = service::request_credentials(&state, &body, ctx.ip.clone()).await?;
     Ok((StatusCode::CREATED, Json(Created { id })).into_response())
 }
@@ -523,7 +661,11 @@ struct ForgotBody {
 /// Mail a password-reset link (no sign-in needed). Always 202, whether or not the account exists.
 #[utoipa::path(post, path = "/api/v1/auth/forgot-password", tag = "access", request_body = ForgotBody, security(()),
     responses((status = 202), (status = 422, body = ErrorBody)))]
-async fn forgot_password(State(state): State<AppState>, ctx: Ctx, ApiJson(body): ApiJson<ForgotBody>) -> AppResult<StatusCode> {
+async fn forgot_password(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ApiJson(body): ApiJson<ForgotBody>,
+) -> AppResult<StatusCode> {
     service::forgot_password(&state, &body.email, ctx.locale, ctx.ip.clone()).await?;
     Ok(StatusCode::ACCEPTED)
 }
@@ -539,7 +681,11 @@ struct ResetBody {
 /// Choose a new password with a mailed link. The link works once, for an hour.
 #[utoipa::path(post, path = "/api/v1/auth/reset-password", tag = "access", request_body = ResetBody, security(()),
     responses((status = 204), (status = 410, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn reset_password(State(state): State<AppState>, ctx: Ctx, ApiJson(body): ApiJson<ResetBody>) -> AppResult<StatusCode> {
+async fn reset_password(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ApiJson(body): ApiJson<ResetBody>,
+) -> AppResult<StatusCode> {
     service::reset_password(&state, &body.token, &body.password, ctx.ip.clone()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

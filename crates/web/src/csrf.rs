@@ -25,9 +25,12 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for CsrfForm<T> {
         let bytes = Bytes::from_request(req, state)
             .await
             .map_err(|_| AppError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"))?;
-        let pairs: Vec<(String, String)> =
-            serde_urlencoded::from_bytes(&bytes).map_err(|_| AppError::bad_request("invalid_form"))?;
-        let sent = pairs.iter().find(|(k, _)| k == CSRF_FIELD).map(|(_, v)| v.as_str());
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes)
+            .map_err(|_| AppError::bad_request("invalid_form"))?;
+        let sent = pairs
+            .iter()
+            .find(|(k, _)| k == CSRF_FIELD)
+            .map(|(_, v)| v.as_str());
         let ok = match (sent, cookie_value.as_deref()) {
             (Some(sent), Some(cookie)) => same(sent, cookie),
             _ => false,
@@ -36,8 +39,10 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for CsrfForm<T> {
             return Err(AppError::new(StatusCode::FORBIDDEN, "csrf_failed"));
         }
         let rest: Vec<&(String, String)> = pairs.iter().filter(|(k, _)| k != CSRF_FIELD).collect();
-        let encoded = serde_urlencoded::to_string(rest).map_err(|_| AppError::bad_request("invalid_form"))?;
-        let value = serde_urlencoded::from_str(&encoded).map_err(|_| AppError::bad_request("invalid_form"))?;
+        let encoded =
+            serde_urlencoded::to_string(rest).map_err(|_| AppError::bad_request("invalid_form"))?;
+        let value = serde_urlencoded::from_str(&encoded)
+            .map_err(|_| AppError::bad_request("invalid_form"))?;
         Ok(CsrfForm(value))
     }
 }

@@ -73,7 +73,11 @@ impl Ctx {
 impl<S: Send + Sync> FromRequestParts<S> for Ctx {
     type Rejection = AppError;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        parts.extensions.get::<Ctx>().cloned().ok_or_else(AppError::internal)
+        parts
+            .extensions
+            .get::<Ctx>()
+            .cloned()
+            .ok_or_else(AppError::internal)
     }
 }
 
@@ -88,7 +92,13 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
-pub fn set_cookie(state: &AppState, name: &str, value: &str, http_only: bool, max_age: Option<i64>) -> HeaderValue {
+pub fn set_cookie(
+    state: &AppState,
+    name: &str,
+    value: &str,
+    http_only: bool,
+    max_age: Option<i64>,
+) -> HeaderValue {
     let mut c = Cookie::build((name.to_owned(), value.to_owned()))
         .path("/")
         .http_only(http_only)
@@ -137,7 +147,11 @@ async fn identify(state: &AppState, headers: &HeaderMap) -> Result<Option<Identi
         return Ok(None);
     };
     let person = store::people::get(&mut conn, &domain::policy::OrgScope::All, person_id).await?;
-    Ok(Some(Identity { principal, person, method }))
+    Ok(Some(Identity {
+        principal,
+        person,
+        method,
+    }))
 }
 
 fn client_ip(req: &Request) -> Option<String> {
@@ -165,9 +179,15 @@ pub async fn context(State(state): State<AppState>, mut req: Request, next: Next
                 .and_then(|v| v.to_str().ok())
                 .and_then(Locale::from_accept_language)
         })
-        .or_else(|| identity.as_ref().and_then(|i| Locale::parse(&i.person.locale)))
+        .or_else(|| {
+            identity
+                .as_ref()
+                .and_then(|i| Locale::parse(&i.person.locale))
+        })
         .unwrap_or(state.settings.default_locale);
-    let existing_csrf = cookie(&headers, CSRF_COOKIE).filter(|c| c.len() >= 32).map(str::to_owned);
+    let existing_csrf = cookie(&headers, CSRF_COOKIE)
+        .filter(|c| c.len() >= 32)
+        .map(str::to_owned);
     let new_csrf = existing_csrf.is_none();
     let csrf = existing_csrf.unwrap_or_else(|| store::random_token(32));
     let csrf_header_ok = headers
@@ -189,9 +209,10 @@ pub async fn context(State(state): State<AppState>, mut req: Request, next: Next
         None => next.run(req).await,
     };
     if new_csrf && !is_api {
-        response
-            .headers_mut()
-            .append(header::SET_COOKIE, set_cookie(&state, CSRF_COOKIE, &csrf, true, None));
+        response.headers_mut().append(
+            header::SET_COOKIE,
+            set_cookie(&state, CSRF_COOKIE, &csrf, true, None),
+        );
     }
     render_error(&state, &ctx, response)
 }
@@ -200,8 +221,12 @@ fn render_error(state: &AppState, ctx: &Ctx, response: Response) -> Response {
     let status = response.status();
     let error = match response.extensions().get::<AppError>() {
         Some(e) => e.clone(),
-        None if status == StatusCode::METHOD_NOT_ALLOWED => AppError::new(status, "method_not_allowed"),
-        None if status == StatusCode::PAYLOAD_TOO_LARGE => AppError::new(status, "payload_too_large"),
+        None if status == StatusCode::METHOD_NOT_ALLOWED => {
+            AppError::new(status, "method_not_allowed")
+        }
+        None if status == StatusCode::PAYLOAD_TOO_LARGE => {
+            AppError::new(status, "payload_too_large")
+        }
         None => return response,
     };
     let message = error.message(ctx.locale);
@@ -215,13 +240,18 @@ fn render_error(state: &AppState, ctx: &Ctx, response: Response) -> Response {
         crate::html::error_page(state, ctx, &error, &message)
     };
     for (name, value) in response.headers() {
-        if name == header::SET_COOKIE || name == header::LOCATION || name == header::WWW_AUTHENTICATE {
+        if name == header::SET_COOKIE
+            || name == header::LOCATION
+            || name == header::WWW_AUTHENTICATE
+        {
             out.headers_mut().append(name, value.clone());
         }
     }
     if error.status == StatusCode::UNAUTHORIZED && ctx.is_api {
-        out.headers_mut()
-            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"triage\""));
+        out.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer realm=\"triage\""),
+        );
     }
     out
 }
@@ -249,12 +279,21 @@ pub struct PageUser(pub Ctx, pub Identity);
 impl<S: Send + Sync> FromRequestParts<S> for PageUser {
     type Rejection = Response;
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let ctx = Ctx::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)?;
+        let ctx = Ctx::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
         match ctx.identity.clone() {
             Some(identity) => Ok(PageUser(ctx, identity)),
             None => {
-                let next = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
-                let target = format!("/signin?next={}", url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>());
+                let next = parts
+                    .uri
+                    .path_and_query()
+                    .map(|p| p.as_str())
+                    .unwrap_or("/");
+                let target = format!(
+                    "/signin?next={}",
+                    url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+                );
                 Err(axum::response::Redirect::to(&target).into_response())
             }
         }

@@ -15,7 +15,11 @@ pub struct AppError {
 
 impl AppError {
     pub const fn new(status: StatusCode, code: &'static str) -> Self {
-        Self { status, code, field: None }
+        Self {
+            status,
+            code,
+            field: None,
+        }
     }
     pub fn not_found() -> Self {
         Self::new(StatusCode::NOT_FOUND, "not_found")
@@ -30,7 +34,11 @@ impl AppError {
         Self::new(StatusCode::BAD_REQUEST, code)
     }
     pub fn invalid(code: &'static str, field: &'static str) -> Self {
-        Self { status: StatusCode::UNPROCESSABLE_ENTITY, code, field: Some(field) }
+        Self {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code,
+            field: Some(field),
+        }
     }
     pub fn internal() -> Self {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal")
@@ -39,15 +47,26 @@ impl AppError {
     /// The localized message, e.g. "This value is too long (name)".
     pub fn message(&self, locale: domain::text::Locale) -> String {
         let key = format!("error-{}", self.code);
-        let field = self.field.map(|f| crate::i18n::t(locale, &format!("field-{f}"))).unwrap_or_default();
+        let field = self
+            .field
+            .map(|f| crate::i18n::t(locale, &format!("field-{f}")))
+            .unwrap_or_default();
         let message = crate::i18n::t_args(locale, &key, &[("field", field)]);
-        if message == key { crate::i18n::t(locale, "error-internal") } else { message }
+        if message == key {
+            crate::i18n::t(locale, "error-internal")
+        } else {
+            message
+        }
     }
 }
 
 impl From<DomainError> for AppError {
     fn from(e: DomainError) -> Self {
-        Self { status: StatusCode::UNPROCESSABLE_ENTITY, code: e.code, field: e.field }
+        Self {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: e.code,
+            field: e.field,
+        }
     }
 }
 

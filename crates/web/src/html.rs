@@ -28,7 +28,10 @@ pub fn routes() -> Router<AppState> {
         .route("/lang", post(switch_language))
         .route("/forgot", get(forgot_page).post(forgot_submit))
         .route("/reset/{token}", get(reset_page).post(reset_submit))
-        .route("/request-access", get(request_access_page).post(request_access_submit))
+        .route(
+            "/request-access",
+            get(request_access_page).post(request_access_submit),
+        )
         .route("/profile", get(profile).post(profile_update))
         .route("/profile/tokens", post(token_create))
         .route("/profile/tokens/{id}/revoke", post(token_revoke))
@@ -50,7 +53,14 @@ pub fn routes() -> Router<AppState> {
 }
 
 async fn css() -> Response {
-    ([(header::CONTENT_TYPE, "text/css"), (header::CACHE_CONTROL, "public, max-age=3600")], include_str!("../static/app.css")).into_response()
+    (
+        [
+            (header::CONTENT_TYPE, "text/css"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../static/app.css"),
+    )
+        .into_response()
 }
 
 /// What the page frame needs: language, who is signed in, the CSRF token, navigation.
@@ -73,7 +83,8 @@ impl Shell {
             csrf: ctx.csrf.clone(),
             path: ctx.path.clone(),
             can_admin: principal.is_some_and(|p| p.allows(Action::CreateOrganization)),
-            can_people: principal.is_some_and(|p| p.people_scope() != OrgScope::Person(p.person_id)),
+            can_people: principal
+                .is_some_and(|p| p.people_scope() != OrgScope::Person(p.person_id)),
             can_audit: principal.is_some_and(|p| p.audit_scope() != OrgScope::Nothing),
         }
     }
@@ -126,13 +137,23 @@ pub fn error_page(_state: &AppState, ctx: &Ctx, error: &AppError, message: &str)
     if error.status == StatusCode::UNAUTHORIZED {
         return Redirect::to("/signin").into_response();
     }
-    render_status(error.status, &ErrorPage { shell: Shell::new(ctx), code: error.code, message, status: error.status.as_u16() })
+    render_status(
+        error.status,
+        &ErrorPage {
+            shell: Shell::new(ctx),
+            code: error.code,
+            message,
+            status: error.status.as_u16(),
+        },
+    )
 }
 
 /// Only same-site paths are followed after sign-in.
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => n.to_owned(),
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => {
+            n.to_owned()
+        }
         _ => "/".to_owned(),
     }
 }
@@ -150,9 +171,19 @@ struct HomePage {
 
 async fn home(State(state): State<AppState>, PageUser(ctx, who): PageUser) -> AppResult<Response> {
     let mut conn = state.db.reader().acquire().await?;
-    let organization = store::orgs::get(&mut conn, &who.principal.org_scope(), who.person.organization_id).await?;
+    let organization = store::orgs::get(
+        &mut conn,
+        &who.principal.org_scope(),
+        who.person.organization_id,
+    )
+    .await?;
     let roles = store::people::roles_of(&mut conn, who.person.id).await?;
-    Ok(render(&HomePage { shell: Shell::new(&ctx), person: who.person, organization, roles }))
+    Ok(render(&HomePage {
+        shell: Shell::new(&ctx),
+        person: who.person,
+        organization,
+        roles,
+    }))
 }
 
 // ---------- sign-in ----------
@@ -179,8 +210,19 @@ async fn signin_page(ctx: Ctx, Query(q): Query<NextQuery>) -> Response {
     if ctx.identity.is_some() {
         return Redirect::to(&safe_next(q.next.as_deref())).into_response();
     }
-    let notice = q.notice.filter(|n| n == "password-changed").map(|_| ctx.tr().t("notice-password-changed"));
-    render(&SigninPage { shell: Shell::new(&ctx), step: "email", email: String::new(), next: safe_next(q.next.as_deref()), error: None, notice, oidc: None })
+    let notice = q
+        .notice
+        .filter(|n| n == "password-changed")
+        .map(|_| ctx.tr().t("notice-password-changed"));
+    render(&SigninPage {
+        shell: Shell::new(&ctx),
+        step: "email",
+        email: String::new(),
+        next: safe_next(q.next.as_deref()),
+        error: None,
+        notice,
+        oidc: None,
+    })
 }
 
 #[derive(Deserialize)]
@@ -189,13 +231,28 @@ struct EmailForm {
     next: Option<String>,
 }
 
-async fn signin_email(State(state): State<AppState>, ctx: Ctx, CsrfForm(form): CsrfForm<EmailForm>) -> AppResult<Response> {
+async fn signin_email(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CsrfForm(form): CsrfForm<EmailForm>,
+) -> AppResult<Response> {
     let next = safe_next(form.next.as_deref());
     let email = match domain::text::Email::parse(&form.email) {
         Ok(e) => e,
         Err(e) => {
             let error = Some(AppError::from(e).message(ctx.locale));
-            return Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &SigninPage { shell: Shell::new(&ctx), step: "email", email: form.email, next, error, notice: None, oidc: None }));
+            return Ok(render_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &SigninPage {
+                    shell: Shell::new(&ctx),
+                    step: "email",
+                    email: form.email,
+                    next,
+                    error,
+                    notice: None,
+                    oidc: None,
+                },
+            ));
         }
     };
     // Offer the organization's own sign-in when it has one. Unknown emails get the same page.
@@ -207,7 +264,15 @@ async fn signin_email(State(state): State<AppState>, ctx: Ctx, CsrfForm(form): C
             oidc = Some((org.id, ctx.tr().pick(&org.name_en, &org.name_fr).to_owned()));
         }
     }
-    Ok(render(&SigninPage { shell: Shell::new(&ctx), step: "password", email: email.to_string(), next, error: None, notice: None, oidc }))
+    Ok(render(&SigninPage {
+        shell: Shell::new(&ctx),
+        step: "password",
+        email: email.to_string(),
+        next,
+        error: None,
+        notice: None,
+        oidc,
+    }))
 }
 
 #[derive(Deserialize)]
@@ -217,33 +282,66 @@ struct PasswordForm {
     next: Option<String>,
 }
 
-async fn signin_password(State(state): State<AppState>, ctx: Ctx, headers: HeaderMap, CsrfForm(form): CsrfForm<PasswordForm>) -> AppResult<Response> {
+async fn signin_password(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    CsrfForm(form): CsrfForm<PasswordForm>,
+) -> AppResult<Response> {
     let next = safe_next(form.next.as_deref());
-    let ua = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok());
+    let ua = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok());
     let outcome = service::sign_in(&state, &form.email, &form.password, ctx.ip.clone(), ua).await?;
     let (status, key) = match outcome {
         SignIn::Ok { session, .. } => {
             let mut response = Redirect::to(&next).into_response();
             let max_age = store::auth::SESSION_HOURS * 3600;
-            response.headers_mut().append(header::SET_COOKIE, set_cookie(&state, SESSION_COOKIE, &session, true, Some(max_age)));
+            response.headers_mut().append(
+                header::SET_COOKIE,
+                set_cookie(&state, SESSION_COOKIE, &session, true, Some(max_age)),
+            );
             return Ok(response);
         }
         SignIn::Failed => (StatusCode::UNAUTHORIZED, "error-sign_in_failed"),
         SignIn::Locked => (StatusCode::TOO_MANY_REQUESTS, "error-account_locked"),
     };
-    let error = Some(crate::i18n::t_args(ctx.locale, key, &[("minutes", state.settings.lockout_minutes.to_string())]));
-    Ok(render_status(status, &SigninPage { shell: Shell::new(&ctx), step: "password", email: form.email, next, error, notice: None, oidc: None }))
+    let error = Some(crate::i18n::t_args(
+        ctx.locale,
+        key,
+        &[("minutes", state.settings.lockout_minutes.to_string())],
+    ));
+    Ok(render_status(
+        status,
+        &SigninPage {
+            shell: Shell::new(&ctx),
+            step: "password",
+            email: form.email,
+            next,
+            error,
+            notice: None,
+            oidc: None,
+        },
+    ))
 }
 
 #[derive(Deserialize)]
 struct Empty {}
 
-async fn signout(State(state): State<AppState>, ctx: Ctx, headers: HeaderMap, CsrfForm(_): CsrfForm<Empty>) -> AppResult<Response> {
+async fn signout(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> AppResult<Response> {
     if let (Some(who), Some(token)) = (&ctx.identity, cookie(&headers, SESSION_COOKIE)) {
         service::sign_out(&state, who, &ctx.actor(), token).await?;
     }
     let mut response = Redirect::to("/signin").into_response();
-    response.headers_mut().append(header::SET_COOKIE, set_cookie(&state, SESSION_COOKIE, "", true, Some(0)));
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(&state, SESSION_COOKIE, "", true, Some(0)),
+    );
     Ok(response)
 }
 
@@ -253,15 +351,29 @@ struct LangForm {
     next: Option<String>,
 }
 
-async fn switch_language(State(state): State<AppState>, ctx: Ctx, CsrfForm(form): CsrfForm<LangForm>) -> AppResult<Response> {
-    let locale = domain::text::Locale::parse(&form.lang).ok_or_else(|| AppError::invalid("invalid_choice", "locale"))?;
+async fn switch_language(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CsrfForm(form): CsrfForm<LangForm>,
+) -> AppResult<Response> {
+    let locale = domain::text::Locale::parse(&form.lang)
+        .ok_or_else(|| AppError::invalid("invalid_choice", "locale"))?;
     if let Some(who) = &ctx.identity {
         let mut tx = state.db.begin().await?;
         store::people::set_locale(&mut tx, who.person.id, locale.as_str()).await?;
         tx.commit().await?;
     }
     let mut response = Redirect::to(&safe_next(form.next.as_deref())).into_response();
-    response.headers_mut().append(header::SET_COOKIE, set_cookie(&state, LANG_COOKIE, locale.as_str(), false, Some(365 * 86400)));
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(
+            &state,
+            LANG_COOKIE,
+            locale.as_str(),
+            false,
+            Some(365 * 86400),
+        ),
+    );
     Ok(response)
 }
 
@@ -285,7 +397,11 @@ struct ForgotPage {
 }
 
 async fn forgot_page(ctx: Ctx) -> Response {
-    render(&ForgotPage { shell: Shell::new(&ctx), email: String::new(), error: None })
+    render(&ForgotPage {
+        shell: Shell::new(&ctx),
+        email: String::new(),
+        error: None,
+    })
 }
 
 #[derive(Deserialize)]
@@ -293,15 +409,31 @@ struct ForgotForm {
     email: String,
 }
 
-async fn forgot_submit(State(state): State<AppState>, ctx: Ctx, CsrfForm(form): CsrfForm<ForgotForm>) -> AppResult<Response> {
+async fn forgot_submit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CsrfForm(form): CsrfForm<ForgotForm>,
+) -> AppResult<Response> {
     match service::forgot_password(&state, &form.email, ctx.locale, ctx.ip.clone()).await {
         Ok(()) => {
             let tr = ctx.tr();
-            Ok(render(&MessagePage { shell: Shell::new(&ctx), title: tr.t("forgot-title"), text: tr.t("forgot-sent"), link: Some(("/signin".into(), tr.t("sign-in"))) }))
+            Ok(render(&MessagePage {
+                shell: Shell::new(&ctx),
+                title: tr.t("forgot-title"),
+                text: tr.t("forgot-sent"),
+                link: Some(("/signin".into(), tr.t("sign-in"))),
+            }))
         }
         Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
             let error = Some(e.message(ctx.locale));
-            Ok(render_status(e.status, &ForgotPage { shell: Shell::new(&ctx), email: form.email, error }))
+            Ok(render_status(
+                e.status,
+                &ForgotPage {
+                    shell: Shell::new(&ctx),
+                    email: form.email,
+                    error,
+                },
+            ))
         }
         Err(e) => Err(e),
     }
@@ -315,9 +447,17 @@ struct ResetPage {
     error: Option<String>,
 }
 
-async fn reset_page(State(state): State<AppState>, ctx: Ctx, Path(token): Path<String>) -> AppResult<Response> {
+async fn reset_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(token): Path<String>,
+) -> AppResult<Response> {
     service::check_reset_link(&state, &token).await?;
-    Ok(render(&ResetPage { shell: Shell::new(&ctx), token, error: None }))
+    Ok(render(&ResetPage {
+        shell: Shell::new(&ctx),
+        token,
+        error: None,
+    }))
 }
 
 #[derive(Deserialize)]
@@ -326,16 +466,35 @@ struct ResetForm {
     confirm: String,
 }
 
-async fn reset_submit(State(state): State<AppState>, ctx: Ctx, Path(token): Path<String>, CsrfForm(form): CsrfForm<ResetForm>) -> AppResult<Response> {
+async fn reset_submit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(token): Path<String>,
+    CsrfForm(form): CsrfForm<ResetForm>,
+) -> AppResult<Response> {
     if form.password != form.confirm {
         let error = Some(ctx.tr().t("error-passwords_differ"));
-        return Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &ResetPage { shell: Shell::new(&ctx), token, error }));
+        return Ok(render_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &ResetPage {
+                shell: Shell::new(&ctx),
+                token,
+                error,
+            },
+        ));
     }
     match service::reset_password(&state, &token, &form.password, ctx.ip.clone()).await {
         Ok(()) => Ok(Redirect::to("/signin?notice=password-changed").into_response()),
         Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
             let error = Some(e.message(ctx.locale));
-            Ok(render_status(e.status, &ResetPage { shell: Shell::new(&ctx), token, error }))
+            Ok(render_status(
+                e.status,
+                &ResetPage {
+                    shell: Shell::new(&ctx),
+                    token,
+                    error,
+                },
+            ))
         }
         Err(e) => Err(e),
     }
@@ -363,10 +522,19 @@ struct AccessForm {
 async fn request_access_page(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
     let mut conn = state.db.reader().acquire().await?;
     let orgs = store::orgs::public_list(&mut conn).await?;
-    Ok(render(&RequestAccessPage { shell: Shell::new(&ctx), orgs, form: AccessForm::default(), error: None }))
+    Ok(render(&RequestAccessPage {
+        shell: Shell::new(&ctx),
+        orgs,
+        form: AccessForm::default(),
+        error: None,
+    }))
 }
 
-async fn request_access_submit(State(state): State<AppState>, ctx: Ctx, CsrfForm(form): CsrfForm<AccessForm>) -> AppResult<Response> {
+async fn request_access_submit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CsrfForm(form): CsrfForm<AccessForm>,
+) -> AppResult<Response> {
     let input = service::CredentialRequestInput {
         organization_id: form.organization_id.trim().parse().unwrap_or(-1),
         name: form.name.clone(),
@@ -378,13 +546,26 @@ async fn request_access_submit(State(state): State<AppState>, ctx: Ctx, CsrfForm
     match service::request_credentials(&state, &input, ctx.ip.clone()).await {
         Ok(_) => {
             let tr = ctx.tr();
-            Ok(render(&MessagePage { shell: Shell::new(&ctx), title: tr.t("access-title"), text: tr.t("access-sent"), link: Some(("/signin".into(), tr.t("sign-in"))) }))
+            Ok(render(&MessagePage {
+                shell: Shell::new(&ctx),
+                title: tr.t("access-title"),
+                text: tr.t("access-sent"),
+                link: Some(("/signin".into(), tr.t("sign-in"))),
+            }))
         }
         Err(e) if e.status.is_client_error() => {
             let mut conn = state.db.reader().acquire().await?;
             let orgs = store::orgs::public_list(&mut conn).await?;
             let error = Some(e.message(ctx.locale));
-            Ok(render_status(e.status, &RequestAccessPage { shell: Shell::new(&ctx), orgs, form, error }))
+            Ok(render_status(
+                e.status,
+                &RequestAccessPage {
+                    shell: Shell::new(&ctx),
+                    orgs,
+                    form,
+                    error,
+                },
+            ))
         }
         Err(e) => Err(e),
     }
@@ -402,15 +583,37 @@ struct ProfilePage {
     error: Option<String>,
 }
 
-async fn profile_page(state: &AppState, ctx: &Ctx, who: &Identity, new_secret: Option<String>, error: Option<String>) -> AppResult<Response> {
+async fn profile_page(
+    state: &AppState,
+    ctx: &Ctx,
+    who: &Identity,
+    new_secret: Option<String>,
+    error: Option<String>,
+) -> AppResult<Response> {
     let mut conn = state.db.reader().acquire().await?;
     let tokens = store::auth::tokens_of(&mut conn, who.person.id).await?;
     let person = store::people::get(&mut conn, &OrgScope::All, who.person.id).await?;
-    let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-    Ok(render_status(status, &ProfilePage { shell: Shell::new(ctx), person, tokens, new_secret, error }))
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    Ok(render_status(
+        status,
+        &ProfilePage {
+            shell: Shell::new(ctx),
+            person,
+            tokens,
+            new_secret,
+            error,
+        },
+    ))
 }
 
-async fn profile(State(state): State<AppState>, PageUser(ctx, who): PageUser) -> AppResult<Response> {
+async fn profile(
+    State(state): State<AppState>,
+    PageUser(ctx, who): PageUser,
+) -> AppResult<Response> {
     profile_page(&state, &ctx, &who, None, None).await
 }
 
@@ -421,11 +624,22 @@ struct ProfileForm {
     locale: String,
 }
 
-async fn profile_update(State(state): State<AppState>, PageUser(ctx, who): PageUser, CsrfForm(form): CsrfForm<ProfileForm>) -> AppResult<Response> {
-    let patch = PersonPatch { display_name: Some(form.display_name), phone: Some(form.phone), locale: Some(form.locale), ..Default::default() };
+async fn profile_update(
+    State(state): State<AppState>,
+    PageUser(ctx, who): PageUser,
+    CsrfForm(form): CsrfForm<ProfileForm>,
+) -> AppResult<Response> {
+    let patch = PersonPatch {
+        display_name: Some(form.display_name),
+        phone: Some(form.phone),
+        locale: Some(form.locale),
+        ..Default::default()
+    };
     match service::update_person(&state, &who, &ctx.actor(), who.person.id, &patch).await {
         Ok(()) => Ok(Redirect::to("/profile").into_response()),
-        Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => profile_page(&state, &ctx, &who, None, Some(e.message(ctx.locale))).await,
+        Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
+            profile_page(&state, &ctx, &who, None, Some(e.message(ctx.locale))).await
+        }
         Err(e) => Err(e),
     }
 }
@@ -435,15 +649,26 @@ struct TokenForm {
     name: String,
 }
 
-async fn token_create(State(state): State<AppState>, PageUser(ctx, who): PageUser, CsrfForm(form): CsrfForm<TokenForm>) -> AppResult<Response> {
+async fn token_create(
+    State(state): State<AppState>,
+    PageUser(ctx, who): PageUser,
+    CsrfForm(form): CsrfForm<TokenForm>,
+) -> AppResult<Response> {
     match service::create_token(&state, &who, &ctx.actor(), &form.name).await {
         Ok((_, secret)) => profile_page(&state, &ctx, &who, Some(secret), None).await,
-        Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => profile_page(&state, &ctx, &who, None, Some(e.message(ctx.locale))).await,
+        Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
+            profile_page(&state, &ctx, &who, None, Some(e.message(ctx.locale))).await
+        }
         Err(e) => Err(e),
     }
 }
 
-async fn token_revoke(State(state): State<AppState>, PageUser(ctx, who): PageUser, Path(id): Path<i64>, CsrfForm(_): CsrfForm<Empty>) -> AppResult<Response> {
+async fn token_revoke(
+    State(state): State<AppState>,
+    PageUser(ctx, who): PageUser,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> AppResult<Response> {
     service::revoke_token(&state, &who, &ctx.actor(), id).await?;
     Ok(Redirect::to("/profile").into_response())
 }
@@ -457,13 +682,19 @@ struct OrgsPage {
     orgs: Vec<Organization>,
 }
 
-async fn orgs_list(State(state): State<AppState>, PageUser(ctx, who): PageUser) -> AppResult<Response> {
+async fn orgs_list(
+    State(state): State<AppState>,
+    PageUser(ctx, who): PageUser,
+) -> AppResult<Response> {
     if !who.principal.is_operator_staff() && !who.principal.allows(Action::CreateOrganization) {
         return Err(AppError::forbidden());
     }
     let mut conn = state.db.reader().acquire().await?;
     let orgs = store::orgs::list(&mut conn, &who.principal.org_scope()).await?;
-    Ok(render(&OrgsPage { shell: Shell::new(&ctx), orgs }))
+    Ok(render(&OrgsPage {
+        shell: Shell::new(&ctx),
+        orgs,
+    }))
 }
 
 #[derive(Template)]
@@ -498,11 +729,19 @@ impl OrgFormPage {
         domain::org::OrgType::ALL
             .iter()
             .filter(|t| self.is_operator || **t != domain::org::OrgType::Operator)
-            .map(|t| (t.as_str(), self.shell.t(&format!("org-type-{}", t.as_str()))))
+            .map(|t| {
+                (
+                    t.as_str(),
+                    self.shell.t(&format!("org-type-{}", t.as_str())),
+                )
+            })
             .collect()
     }
     fn idps(&self) -> Vec<(&'static str, String)> {
-        domain::org::IdentityProvider::ALL.iter().map(|t| (t.as_str(), self.shell.t(&format!("idp-{}", t.as_str())))).collect()
+        domain::org::IdentityProvider::ALL
+            .iter()
+            .map(|t| (t.as_str(), self.shell.t(&format!("idp-{}", t.as_str()))))
+            .collect()
     }
 }
 
@@ -511,7 +750,11 @@ fn org_input_from(org: &Organization) -> OrgInput {
 }
 
 fn pairs_get(pairs: &[(String, String)], key: &str) -> String {
-    pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()).unwrap_or_default()
+    pairs
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default()
 }
 
 fn org_input_from_pairs(pairs: &[(String, String)]) -> (OrgInput, Vec<i64>, String) {
@@ -539,29 +782,71 @@ fn org_input_from_pairs(pairs: &[(String, String)]) -> (OrgInput, Vec<i64>, Stri
         ticket_number_format: o("ticket_number_format"),
         distribution_list: o("distribution_list"),
     };
-    let services = pairs.iter().filter(|(k, _)| k == "services").filter_map(|(_, v)| v.parse().ok()).collect();
+    let services = pairs
+        .iter()
+        .filter(|(k, _)| k == "services")
+        .filter_map(|(_, v)| v.parse().ok())
+        .collect();
     (input, services, g("oidc_client_secret"))
 }
 
-async fn org_new(State(state): State<AppState>, PageUser(ctx, who): PageUser) -> AppResult<Response> {
+async fn org_new(
+    State(state): State<AppState>,
+    PageUser(ctx, who): PageUser,
+) -> AppResult<Response> {
     if !who.principal.allows(Action::CreateOrganization) {
         return Err(AppError::forbidden());
     }
     let mut conn = state.db.reader().acquire().await?;
     let services = store::orgs::services(&mut conn).await?;
-    let f = OrgInput { org_type: "hospital".into(), identity_provider: "operator".into(), ..Default::default() };
-    Ok(render(&OrgFormPage { shell: Shell::new(&ctx), id: None, f, services, selected: vec![], oidc_secret_set: false, can_edit: true, is_operator: false, error: None, saved: false }))
+    let f = OrgInput {
+        org_type: "hospital".into(),
+        identity_provider: "operator".into(),
+        ..Default::default()
+    };
+    Ok(render(&OrgFormPage {
+        shell: Shell::new(&ctx),
+        id: None,
+        f,
+        services,
+        selected: vec![],
+        oidc_secret_set: false,
+        can_edit: true,
+        is_operator: false,
+        error: None,
+        saved: false,
+    }))
 }
 
-async fn org_create(State(state): State<AppState>, PageUser(ctx, who): PageUser, CsrfForm(pairs): CsrfForm<Vec<(String, String)>>) -> AppResult<Response> {
+async fn org_create(
+    State(state): State<AppState>,
+    PageUser(ctx, who): PageUser,
+    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
+) -> AppResult<Response> {
     let (input, selected, secret) = org_input_from_pairs(&pairs);
-    match service::create_organization(&state, &who, &ctx.actor(), &input, &selected, Some(&secret)).await {
+    match service::create_organization(&state, &who, &ctx.actor(), &input, &selected, Some(&secret))
+        .await
+    {
         Ok(id) => Ok(Redirect::to(&format!("/admin/organizations/{id}?saved=1")).into_response()),
         Err(e) if e.status.is_client_error() && e.status != StatusCode::FORBIDDEN => {
             let mut conn = state.db.reader().acquire().await?;
             let services = store::orgs::services(&mut conn).await?;
             let error = Some(e.message(ctx.locale));
-            Ok(render_status(e.status, &OrgFormPage { shell: Shell::new(&ctx), id: None, f: input, services, selected, oidc_secret_set: false, can_edit: true, is_operator: false, error, saved: false }))
+            Ok(render_status(
+                e.status,
+                &OrgFormPage {
+                    shell: Shell::new(&ctx),
+                    id: None,
+                    f: input,
+                    services,
+                    selected,
+                    oidc_secret_set: false,
+                    can_edit: true,
+                    is_operator: false,
+                    error,
+                    saved: false,
+                },
+            ))
         }
         Err(e) => Err(e),
     }
@@ -572,7 +857,15 @@ struct SavedQuery {
     saved: Option<String>,
 }
 
-async fn org_form(state: &AppState, ctx: &Ctx, who: &Identity, id: i64, f: Option<OrgInput>, selected: Option<Vec<i64>>, error: Option<AppError>, saved: bool) -> AppResult<Response> {
+async fn org_form(
+    state: &AppState,
+    ctx: &Ctx,
+    who: &Identity,
+    id: i64,
+    typed: Option<(OrgInput, Vec<i64>)>,
+    error: Option<AppError>,
+    saved: bool,
+) -> AppResult<Response> {
     let detail = service::organization(state, who, id).await?;
     let mut conn = state.db.reader().acquire().await?;
     let services = store::orgs::services(&mut conn).await?;
@@ -580,8 +873,13 @@ async fn org_form(state: &AppState, ctx: &Ctx, who: &Identity, id: i64, f: Optio
     let page = OrgFormPage {
         shell: Shell::new(ctx),
         id: Some(id),
-        f: f.unwrap_or_else(|| org_input_from(&detail.organization)),
-        selected: selected.unwrap_or_else(|| detail.services.iter().map(|s| s.id).collect()),
+        f: typed
+            .as_ref()
+            .map(|t| t.0.clone())
+            .unwrap_or_else(|| org_input_from(&detail.organization)),
+        selected: typed
+            .map(|t| t.1)
+            .unwrap_or_else(|| detail.services.iter().map(|s| s.id).collect()),
         services,
         oidc_secret_set: detail.oidc_enabled || detail.organization.oidc_client_secret.is_some(),
         can_edit: who.principal.allows(Action::EditOrganization(id)),
@@ -592,13 +890,23 @@ async fn org_form(state: &AppState, ctx: &Ctx, who: &Identity, id: i64, f: Optio
     Ok(render_status(status, &page))
 }
 
-async fn org_edit(State(state): State<AppState>, PageUser(ctx, who): PageUser, Path(id): Path<i64>, Query(q): Query<SavedQuery>) -> AppResult<Response> {
-    org_form(&state, &ctx, &who, id, None, None, None, q.saved.is_some()).await
+async fn org_edit(
+    State(state): State<AppState>,
+    PageUser(ctx, who): PageUser,
+    Path(id): Path<i64>,
+    Query(q): Query<SavedQuery>,
+) -> AppResult<Response> {
+    org_form(&state, &ctx, &who, id, None, None, q.saved.is_some()).await
 }
 
-async fn org_update(State(state): State<AppState>, PageUser(ctx, who): PageUser, Path(id): Path<i64>, CsrfForm(pairs): CsrfForm<Vec<(String, String)>>) -> AppResult<Response> {
+async fn org_update(
+    State(state): State<AppState>,
+    PageUser(ctx, who): PageUser,
+    Path(id): Path<i64>,
+    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
+) -> AppResult<Response> {
     let (input, selected, secret) = org_input_from_pairs(&pairs);
-    let mut patch = match serde_json::to_value(&OrgPatchView(&input)) {
+    let mut patch = match serde_json::to_value(OrgPatchView(&input)) {
         Ok(serde_json::Value::Object(m)) => m,
         _ => return Err(AppError::internal()),
     };
@@ -608,8 +916,19 @@ async fn org_update(State(state): State<AppState>, PageUser(ctx, who): PageUser,
     }
     match service::update_organization(&state, &who, &ctx.actor(), id, &patch).await {
         Ok(()) => Ok(Redirect::to(&format!("/admin/organizations/{id}?saved=1")).into_response()),
-        Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY || e.status == StatusCode::CONFLICT => {
-            org_form(&state, &ctx, &who, id, Some(input), Some(selected), Some(e), false).await
+        Err(e)
+            if e.status == StatusCode::UNPROCESSABLE_ENTITY || e.status == StatusCode::CONFLICT =>
+        {
+            org_form(
+                &state,
+                &ctx,
+                &who,
+                id,
+                Some((input, selected)),
+                Some(e),
+                false,
+            )
+            .await
         }
         Err(e) => Err(e),
     }
@@ -652,7 +971,11 @@ impl PeoplePage {
         self.org == Some(*id)
     }
     fn org_name(&self, id: &i64) -> String {
-        self.orgs.iter().find(|o| o.id == *id).map(|o| o.code.clone()).unwrap_or_default()
+        self.orgs
+            .iter()
+            .find(|o| o.id == *id)
+            .map(|o| o.code.clone())
+            .unwrap_or_default()
     }
 }
 
@@ -662,18 +985,36 @@ struct PeopleQuery {
     org: Option<String>,
 }
 
-async fn people_list(State(state): State<AppState>, PageUser(ctx, who): PageUser, Query(q): Query<PeopleQuery>) -> AppResult<Response> {
+async fn people_list(
+    State(state): State<AppState>,
+    PageUser(ctx, who): PageUser,
+    Query(q): Query<PeopleQuery>,
+) -> AppResult<Response> {
     let scope = who.principal.people_scope();
     if matches!(scope, OrgScope::Person(_)) {
         return Err(AppError::forbidden());
     }
     let org = q.org.as_deref().and_then(|o| o.parse().ok());
     let mut conn = state.db.reader().acquire().await?;
-    let filter = store::people::PeopleFilter { organization_id: org, q: q.q.clone().filter(|s| !s.trim().is_empty()), limit: 200, offset: 0 };
+    let filter = store::people::PeopleFilter {
+        organization_id: org,
+        q: q.q.clone().filter(|s| !s.trim().is_empty()),
+        limit: 200,
+        offset: 0,
+    };
     let people = store::people::list(&mut conn, &scope, &filter).await?;
     let orgs = store::orgs::list(&mut conn, &who.principal.org_scope()).await?;
-    let can_create = orgs.iter().any(|o| who.principal.allows(Action::ManagePeople(o.id)));
-    Ok(render(&PeoplePage { shell: Shell::new(&ctx), people, orgs, q: q.q.unwrap_or_default(), org, can_create }))
+    let can_create = orgs
+        .iter()
+        .any(|o| who.principal.allows(Action::ManagePeople(o.id)));
+    Ok(render(&PeoplePage {
+        shell: Shell::new(&ctx),
+        people,
+        orgs,
+        q: q.q.unwrap_or_default(),
+        org,
+        can_create,
+    }))
 }
 
 #[derive(Template)]
@@ -703,16 +1044,31 @@ async fn manageable_orgs(state: &AppState, who: &Identity) -> AppResult<Vec<Orga
         .collect())
 }
 
-async fn person_new(State(state): State<AppState>, PageUser(ctx, who): PageUser) -> AppResult<Response> {
+async fn person_new(
+    State(state): State<AppState>,
+    PageUser(ctx, who): PageUser,
+) -> AppResult<Response> {
     let orgs = manageable_orgs(&state, &who).await?;
     if orgs.is_empty() {
         return Err(AppError::forbidden());
     }
-    let form = PersonForm { locale: ctx.locale.as_str().into(), ..Default::default() };
-    Ok(render(&PersonNewPage { shell: Shell::new(&ctx), orgs, form, error: None }))
+    let form = PersonForm {
+        locale: ctx.locale.as_str().into(),
+        ..Default::default()
+    };
+    Ok(render(&PersonNewPage {
+        shell: Shell::new(&ctx),
+        orgs,
+        form,
+        error: None,
+    }))
 }
 
-async fn person_create(State(state): State<AppState>, PageUser(ctx, who): PageUser, CsrfForm(form): CsrfForm<PersonForm>) -> AppResult<Response> {
+async fn person_create(
+    State(state): State<AppState>,
+    PageUser(ctx, who): PageUser,
+    CsrfForm(form): CsrfForm<PersonForm>,
+) -> AppResult<Response> {
     let input = NewPerson {
         organization_id: form.organization_id.parse().unwrap_or(-1),
         email: form.email.clone(),
@@ -727,7 +1083,15 @@ async fn person_create(State(state): State<AppState>, PageUser(ctx, who): PageUs
         Err(e) if e.status.is_client_error() && e.status != StatusCode::FORBIDDEN => {
             let orgs = manageable_orgs(&state, &who).await?;
             let error = Some(e.message(ctx.locale));
-            Ok(render_status(e.status, &PersonNewPage { shell: Shell::new(&ctx), orgs, form, error }))
+            Ok(render_status(
+                e.status,
+                &PersonNewPage {
+                    shell: Shell::new(&ctx),
+                    orgs,
+                    form,
+                    error,
+                },
+            ))
         }
         Err(e) => Err(e),
     }
@@ -751,7 +1115,13 @@ impl PersonPage {
     }
 }
 
-async fn person_view(state: &AppState, ctx: &Ctx, who: &Identity, id: i64, error: Option<AppError>) -> AppResult<Response> {
+async fn person_view(
+    state: &AppState,
+    ctx: &Ctx,
+    who: &Identity,
+    id: i64,
+    error: Option<AppError>,
+) -> AppResult<Response> {
     let detail = service::person(state, who, id).await?;
     let mut conn = state.db.reader().acquire().await?;
     let organization = store::orgs::get_unscoped(&mut conn, detail.person.organization_id).await?;
@@ -776,7 +1146,11 @@ async fn person_view(state: &AppState, ctx: &Ctx, who: &Identity, id: i64, error
     Ok(render_status(status, &page))
 }
 
-async fn person_page(State(state): State<AppState>, PageUser(ctx, who): PageUser, Path(id): Path<i64>) -> AppResult<Response> {
+async fn person_page(
+    State(state): State<AppState>,
+    PageUser(ctx, who): PageUser,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
     person_view(&state, &ctx, &who, id, None).await
 }
 
@@ -789,15 +1163,46 @@ struct PersonEditForm {
     active: Option<String>,
 }
 
-async fn person_update(State(state): State<AppState>, PageUser(ctx, who): PageUser, Path(id): Path<i64>, CsrfForm(form): CsrfForm<PersonEditForm>) -> AppResult<Response> {
-    let patch = PersonPatch { email: Some(form.email), display_name: Some(form.display_name), phone: Some(form.phone), locale: Some(form.locale), active: Some(form.active.is_some()) };
-    after(&state, &ctx, &who, id, service::update_person(&state, &who, &ctx.actor(), id, &patch).await).await
+async fn person_update(
+    State(state): State<AppState>,
+    PageUser(ctx, who): PageUser,
+    Path(id): Path<i64>,
+    CsrfForm(form): CsrfForm<PersonEditForm>,
+) -> AppResult<Response> {
+    let patch = PersonPatch {
+        email: Some(form.email),
+        display_name: Some(form.display_name),
+        phone: Some(form.phone),
+        locale: Some(form.locale),
+        active: Some(form.active.is_some()),
+    };
+    after(
+        &state,
+        &ctx,
+        &who,
+        id,
+        service::update_person(&state, &who, &ctx.actor(), id, &patch).await,
+    )
+    .await
 }
 
-async fn after(state: &AppState, ctx: &Ctx, who: &Identity, id: i64, result: AppResult<()>) -> AppResult<Response> {
+async fn after(
+    state: &AppState,
+    ctx: &Ctx,
+    who: &Identity,
+    id: i64,
+    result: AppResult<()>,
+) -> AppResult<Response> {
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/admin/people/{id}")).into_response()),
-        Err(e) if matches!(e.status, StatusCode::UNPROCESSABLE_ENTITY | StatusCode::CONFLICT) => person_view(state, ctx, who, id, Some(e)).await,
+        Err(e)
+            if matches!(
+                e.status,
+                StatusCode::UNPROCESSABLE_ENTITY | StatusCode::CONFLICT
+            ) =>
+        {
+            person_view(state, ctx, who, id, Some(e)).await
+        }
         Err(e) => Err(e),
     }
 }
@@ -807,13 +1212,26 @@ struct RoleForm {
     role: String,
 }
 
-async fn role_grant(State(state): State<AppState>, PageUser(ctx, who): PageUser, Path(id): Path<i64>, CsrfForm(form): CsrfForm<RoleForm>) -> AppResult<Response> {
-    let role = Role::parse(&form.role).ok_or_else(|| AppError::invalid("invalid_choice", "role"))?;
-    let result = service::grant_role(&state, &who, &ctx.actor(), id, role).await.map(|_| ());
+async fn role_grant(
+    State(state): State<AppState>,
+    PageUser(ctx, who): PageUser,
+    Path(id): Path<i64>,
+    CsrfForm(form): CsrfForm<RoleForm>,
+) -> AppResult<Response> {
+    let role =
+        Role::parse(&form.role).ok_or_else(|| AppError::invalid("invalid_choice", "role"))?;
+    let result = service::grant_role(&state, &who, &ctx.actor(), id, role)
+        .await
+        .map(|_| ());
     after(&state, &ctx, &who, id, result).await
 }
 
-async fn role_revoke(State(state): State<AppState>, PageUser(ctx, who): PageUser, Path((id, role)): Path<(i64, String)>, CsrfForm(_): CsrfForm<Empty>) -> AppResult<Response> {
+async fn role_revoke(
+    State(state): State<AppState>,
+    PageUser(ctx, who): PageUser,
+    Path((id, role)): Path<(i64, String)>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> AppResult<Response> {
     let role = Role::parse(&role).ok_or_else(|| AppError::invalid("invalid_choice", "role"))?;
     let result = service::revoke_role(&state, &who, &ctx.actor(), id, role).await;
     after(&state, &ctx, &who, id, result).await
@@ -825,9 +1243,18 @@ struct TrainingForm {
     completed_on: String,
 }
 
-async fn training_record(State(state): State<AppState>, PageUser(ctx, who): PageUser, Path(id): Path<i64>, CsrfForm(form): CsrfForm<TrainingForm>) -> AppResult<Response> {
-    let module = TrainingModule::parse(&form.module).ok_or_else(|| AppError::invalid("invalid_choice", "module"))?;
-    let result = service::record_training(&state, &who, &ctx.actor(), id, module, &form.completed_on).await.map(|_| ());
+async fn training_record(
+    State(state): State<AppState>,
+    PageUser(ctx, who): PageUser,
+    Path(id): Path<i64>,
+    CsrfForm(form): CsrfForm<TrainingForm>,
+) -> AppResult<Response> {
+    let module = TrainingModule::parse(&form.module)
+        .ok_or_else(|| AppError::invalid("invalid_choice", "module"))?;
+    let result =
+        service::record_training(&state, &who, &ctx.actor(), id, module, &form.completed_on)
+            .await
+            .map(|_| ());
     after(&state, &ctx, &who, id, result).await
 }
 
@@ -843,7 +1270,12 @@ struct GroupsPage {
     error: Option<String>,
 }
 
-async fn groups_view(state: &AppState, ctx: &Ctx, who: &Identity, error: Option<AppError>) -> AppResult<Response> {
+async fn groups_view(
+    state: &AppState,
+    ctx: &Ctx,
+    who: &Identity,
+    error: Option<AppError>,
+) -> AppResult<Response> {
     if !who.principal.is_operator_staff() && !who.principal.allows(Action::ManageSupportGroups) {
         return Err(AppError::forbidden());
     }
@@ -851,10 +1283,22 @@ async fn groups_view(state: &AppState, ctx: &Ctx, who: &Identity, error: Option<
     let groups = store::groups::groups(&mut conn).await?;
     let calendars = store::groups::calendars(&mut conn).await?;
     let status = error.as_ref().map(|e| e.status).unwrap_or(StatusCode::OK);
-    Ok(render_status(status, &GroupsPage { shell: Shell::new(ctx), groups, calendars, can_edit: who.principal.allows(Action::ManageSupportGroups), error: error.map(|e| e.message(ctx.locale)) }))
+    Ok(render_status(
+        status,
+        &GroupsPage {
+            shell: Shell::new(ctx),
+            groups,
+            calendars,
+            can_edit: who.principal.allows(Action::ManageSupportGroups),
+            error: error.map(|e| e.message(ctx.locale)),
+        },
+    ))
 }
 
-async fn groups_page(State(state): State<AppState>, PageUser(ctx, who): PageUser) -> AppResult<Response> {
+async fn groups_page(
+    State(state): State<AppState>,
+    PageUser(ctx, who): PageUser,
+) -> AppResult<Response> {
     groups_view(&state, &ctx, &who, None).await
 }
 
@@ -869,7 +1313,11 @@ struct GroupForm {
     email: String,
 }
 
-async fn group_create(State(state): State<AppState>, PageUser(ctx, who): PageUser, CsrfForm(form): CsrfForm<GroupForm>) -> AppResult<Response> {
+async fn group_create(
+    State(state): State<AppState>,
+    PageUser(ctx, who): PageUser,
+    CsrfForm(form): CsrfForm<GroupForm>,
+) -> AppResult<Response> {
     let input = NewSupportGroup {
         code: form.code,
         name_en: form.name_en,
@@ -881,7 +1329,14 @@ async fn group_create(State(state): State<AppState>, PageUser(ctx, who): PageUse
     };
     match service::create_support_group(&state, &who, &ctx.actor(), &input).await {
         Ok(_) => Ok(Redirect::to("/admin/groups").into_response()),
-        Err(e) if matches!(e.status, StatusCode::UNPROCESSABLE_ENTITY | StatusCode::CONFLICT) => groups_view(&state, &ctx, &who, Some(e)).await,
+        Err(e)
+            if matches!(
+                e.status,
+                StatusCode::UNPROCESSABLE_ENTITY | StatusCode::CONFLICT
+            ) =>
+        {
+            groups_view(&state, &ctx, &who, Some(e)).await
+        }
         Err(e) => Err(e),
     }
 }
@@ -905,17 +1360,36 @@ struct AuditQuery {
     before: Option<i64>,
 }
 
-async fn audit_page(State(state): State<AppState>, PageUser(ctx, who): PageUser, Query(q): Query<AuditQuery>) -> AppResult<Response> {
+async fn audit_page(
+    State(state): State<AppState>,
+    PageUser(ctx, who): PageUser,
+    Query(q): Query<AuditQuery>,
+) -> AppResult<Response> {
     let scope = who.principal.audit_scope();
     if scope == OrgScope::Nothing {
         return Err(AppError::forbidden());
     }
     let nonempty = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
-    let filter = store::audit::AuditFilter { entity_type: nonempty(&q.entity_type), entity_id: nonempty(&q.entity_id), action: nonempty(&q.action), before_seq: q.before, limit: 100 };
+    let filter = store::audit::AuditFilter {
+        entity_type: nonempty(&q.entity_type),
+        entity_id: nonempty(&q.entity_id),
+        action: nonempty(&q.action),
+        before_seq: q.before,
+        limit: 100,
+    };
     let mut conn = state.db.reader().acquire().await?;
     let rows = store::audit::list(&mut conn, &scope, &filter).await?;
-    let next_before = (rows.len() == 100).then(|| rows.last().map(|r| r.seq)).flatten();
-    Ok(render(&AuditPage { shell: Shell::new(&ctx), rows, next_before, entity_type: q.entity_type.unwrap_or_default(), entity_id: q.entity_id.unwrap_or_default(), action: q.action.unwrap_or_default() }))
+    let next_before = (rows.len() == 100)
+        .then(|| rows.last().map(|r| r.seq))
+        .flatten();
+    Ok(render(&AuditPage {
+        shell: Shell::new(&ctx),
+        rows,
+        next_before,
+        entity_type: q.entity_type.unwrap_or_default(),
+        entity_id: q.entity_id.unwrap_or_default(),
+        action: q.action.unwrap_or_default(),
+    }))
 }
 
 #[derive(Template)]
@@ -925,13 +1399,19 @@ struct OutboxPage {
     messages: Vec<store::outbox::OutboxMessage>,
 }
 
-async fn outbox_page(State(state): State<AppState>, PageUser(ctx, who): PageUser) -> AppResult<Response> {
+async fn outbox_page(
+    State(state): State<AppState>,
+    PageUser(ctx, who): PageUser,
+) -> AppResult<Response> {
     if !who.principal.allows(Action::ViewOutbox) {
         return Err(AppError::forbidden());
     }
     let mut conn = state.db.reader().acquire().await?;
     let messages = store::outbox::list(&mut conn, None, 100).await?;
-    Ok(render(&OutboxPage { shell: Shell::new(&ctx), messages }))
+    Ok(render(&OutboxPage {
+        shell: Shell::new(&ctx),
+        messages,
+    }))
 }
 
 #[derive(Template)]
@@ -941,15 +1421,24 @@ struct CredentialsPage {
     requests: Vec<store::credentials::CredentialRequest>,
 }
 
-async fn credential_requests_page(State(state): State<AppState>, PageUser(ctx, who): PageUser) -> AppResult<Response> {
+async fn credential_requests_page(
+    State(state): State<AppState>,
+    PageUser(ctx, who): PageUser,
+) -> AppResult<Response> {
     let scope = if who.principal.allows(Action::ViewCredentialRequests(-1)) {
         OrgScope::All
-    } else if who.principal.allows(Action::ViewCredentialRequests(who.person.organization_id)) {
+    } else if who
+        .principal
+        .allows(Action::ViewCredentialRequests(who.person.organization_id))
+    {
         OrgScope::Orgs(vec![who.person.organization_id])
     } else {
         return Err(AppError::forbidden());
     };
     let mut conn = state.db.reader().acquire().await?;
     let requests = store::credentials::list(&mut conn, &scope).await?;
-    Ok(render(&CredentialsPage { shell: Shell::new(&ctx), requests }))
+    Ok(render(&CredentialsPage {
+        shell: Shell::new(&ctx),
+        requests,
+    }))
 }

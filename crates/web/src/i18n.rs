@@ -27,12 +27,16 @@ fn lang(locale: Locale) -> &'static LanguageIdentifier {
 
 /// Looks up `key`; a missing key shows as the key itself so that it is noticed.
 pub fn t(locale: Locale, key: &str) -> String {
-    LOCALES.try_lookup(lang(locale), key).unwrap_or_else(|| key.to_owned())
+    LOCALES
+        .try_lookup(lang(locale), key)
+        .unwrap_or_else(|| key.to_owned())
 }
 
 pub fn t_args(locale: Locale, key: &str, args: &[(&'static str, String)]) -> String {
-    let args: HashMap<Cow<'static, str>, FluentValue<'_>> =
-        args.iter().map(|(k, v)| (Cow::Borrowed(*k), FluentValue::from(v.clone()))).collect();
+    let args: HashMap<Cow<'static, str>, FluentValue<'_>> = args
+        .iter()
+        .map(|(k, v)| (Cow::Borrowed(*k), FluentValue::from(v.clone())))
+        .collect();
     LOCALES
         .try_lookup_with_args(lang(locale), key, &args)
         .unwrap_or_else(|| key.to_owned())
@@ -63,7 +67,11 @@ mod tests {
     use std::collections::BTreeSet;
 
     fn keys(file: &str) -> BTreeSet<String> {
-        let text = std::fs::read_to_string(format!("{}/locales/{file}/main.ftl", env!("CARGO_MANIFEST_DIR"))).unwrap();
+        let text = std::fs::read_to_string(format!(
+            "{}/locales/{file}/main.ftl",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap();
         text.lines()
             .filter(|l| !l.starts_with(' ') && !l.starts_with('#') && !l.starts_with('.'))
             .filter_map(|l| l.split_once(" =").map(|(k, _)| k.trim().to_owned()))
@@ -74,10 +82,17 @@ mod tests {
     fn english_and_french_have_the_same_keys() {
         let en = keys("en");
         let fr = keys("fr");
-        assert!(en.len() > 50, "expected a real catalogue, found {} keys", en.len());
+        assert!(
+            en.len() > 50,
+            "expected a real catalogue, found {} keys",
+            en.len()
+        );
         let only_en: Vec<_> = en.difference(&fr).collect();
         let only_fr: Vec<_> = fr.difference(&en).collect();
-        assert!(only_en.is_empty() && only_fr.is_empty(), "only in en: {only_en:?}; only in fr: {only_fr:?}");
+        assert!(
+            only_en.is_empty() && only_fr.is_empty(),
+            "only in en: {only_en:?}; only in fr: {only_fr:?}"
+        );
     }
 
     #[test]

@@ -3,8 +3,8 @@
 #![forbid(unsafe_code)]
 
 pub mod api;
-pub mod ctx;
 pub mod csrf;
+pub mod ctx;
 pub mod error;
 pub mod html;
 pub mod i18n;
@@ -157,8 +157,10 @@ async fn record_metrics(req: Request, next: Next) -> Response {
     let method = req.method().to_string();
     let response = next.run(req).await;
     let status = response.status().as_u16().to_string();
-    metrics::counter!("triage_http_requests_total", "method" => method.clone(), "status" => status).increment(1);
-    metrics::histogram!("triage_http_request_duration_seconds", "method" => method).record(start.elapsed().as_secs_f64());
+    metrics::counter!("triage_http_requests_total", "method" => method.clone(), "status" => status)
+        .increment(1);
+    metrics::histogram!("triage_http_request_duration_seconds", "method" => method)
+        .record(start.elapsed().as_secs_f64());
     response
 }
 
@@ -175,8 +177,14 @@ async fn security_headers(req: Request, next: Next) -> Response {
     set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(header::X_FRAME_OPTIONS, "DENY");
     set(header::REFERRER_POLICY, "same-origin");
-    set(HeaderName::from_static("permissions-policy"), "camera=(), microphone=(), geolocation=()");
-    set(HeaderName::from_static("cross-origin-opener-policy"), "same-origin");
+    set(
+        HeaderName::from_static("permissions-policy"),
+        "camera=(), microphone=(), geolocation=()",
+    );
+    set(
+        HeaderName::from_static("cross-origin-opener-policy"),
+        "same-origin",
+    );
     set(header::STRICT_TRANSPORT_SECURITY, "max-age=31536000");
     response
 }

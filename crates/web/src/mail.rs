@@ -32,8 +32,14 @@ pub async fn send(
         t(locale, "mail-signature")
     );
     let message = Message::builder()
-        .from(from_address(base_url).parse().map_err(|_| crate::error::AppError::internal())?)
-        .to(to.parse().map_err(|_| crate::error::AppError::invalid("invalid_email", "email"))?)
+        .from(
+            from_address(base_url)
+                .parse()
+                .map_err(|_| crate::error::AppError::internal())?,
+        )
+        .to(to
+            .parse()
+            .map_err(|_| crate::error::AppError::invalid("invalid_email", "email"))?)
         .subject(subject.clone())
         .header(ContentType::TEXT_PLAIN)
         .body(body)

@@ -9,8 +9,8 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
 use openidconnect::{
-    AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope,
-    TokenResponse,
+    AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, PkceCodeChallenge,
+    PkceCodeVerifier, RedirectUrl, Scope, TokenResponse,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -38,7 +38,11 @@ async fn client(
         openidconnect::EndpointMaybeSet,
     >,
 > {
-    let (Some(issuer), Some(client_id), Some(secret)) = (&org.oidc_issuer, &org.oidc_client_id, &org.oidc_client_secret) else {
+    let (Some(issuer), Some(client_id), Some(secret)) = (
+        &org.oidc_issuer,
+        &org.oidc_client_id,
+        &org.oidc_client_secret,
+    ) else {
         return Err(AppError::new(StatusCode::NOT_FOUND, "oidc_not_configured"));
     };
     let http = openidconnect::reqwest::Client::builder()
@@ -47,10 +51,16 @@ async fn client(
         .build()
         .map_err(failure)?;
     let issuer = IssuerUrl::new(issuer.clone()).map_err(failure)?;
-    let metadata = CoreProviderMetadata::discover_async(issuer, &http).await.map_err(failure)?;
+    let metadata = CoreProviderMetadata::discover_async(issuer, &http)
+        .await
+        .map_err(failure)?;
     let redirect = RedirectUrl::new(redirect_uri(state)).map_err(failure)?;
-    Ok(CoreClient::from_provider_metadata(metadata, ClientId::new(client_id.clone()), Some(ClientSecret::new(secret.clone())))
-        .set_redirect_uri(redirect))
+    Ok(CoreClient::from_provider_metadata(
+        metadata,
+        ClientId::new(client_id.clone()),
+        Some(ClientSecret::new(secret.clone())),
+    )
+    .set_redirect_uri(redirect))
 }
 
 /// Sends the browser to the organization's identity provider.
@@ -61,17 +71,24 @@ pub async fn start(State(state): State<AppState>, Path(org_id): Path<i64>) -> Ap
     let client = client(&state, &org).await?;
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let (url, csrf, nonce) = client
-        .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+        .authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
         .add_scope(Scope::new("email".into()))
         .set_pkce_challenge(challenge)
         .url();
     let mut tx = state.db.begin().await?;
-    store::auth::save_oidc_login(&mut tx, &store::auth::OidcLogin {
-        state: csrf.secret().clone(),
-        organization_id: org.id,
-        pkce_verifier: verifier.secret().clone(),
-        nonce: nonce.secret().clone(),
-    })
+    store::auth::save_oidc_login(
+        &mut tx,
+        &store::auth::OidcLogin {
+            state: csrf.secret().clone(),
+            organization_id: org.id,
+            pkce_verifier: verifier.secret().clone(),
+            nonce: nonce.secret().clone(),
+        },
+    )
     .await?;
     tx.commit().await?;
     Ok(Redirect::to(url.as_str()).into_response())
@@ -86,7 +103,11 @@ pub struct Callback {
 
 /// The provider sends the browser back here with a code; exchange it, check the ID token,
 /// and open a session for the matching account.
-pub async fn callback(State(state): State<AppState>, ctx: Ctx, Query(q): Query<Callback>) -> AppResult<Response> {
+pub async fn callback(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<Callback>,
+) -> AppResult<Response> {
     if let Some(error) = q.error {
         return Err(failure(format!("provider returned {error}")));
     }
@@ -113,23 +134,63 @@ pub async fn callback(State(state): State<AppState>, ctx: Ctx, Query(q): Query<C
         .await
         .map_err(failure)?;
     let id_token = token.id_token().ok_or_else(|| failure("no id token"))?;
-    let claims = id_token.claims(&client.id_token_verifier(), &Nonce::new(login.nonce)).map_err(failure)?;
-    let email = claims.email().map(|e| e.as_str().to_lowercase()).ok_or_else(|| failure("no email claim"))?;
+    let claims = id_token
+        .claims(&client.id_token_verifier(), &Nonce::new(login.nonce))
+        .map_err(failure)?;
+    let email = claims
+        .email()
+        .map(|e| e.as_str().to_lowercase())
+        .ok_or_else(|| failure("no email claim"))?;
     let mut conn = state.db.reader().acquire().await?;
     let creds = store::people::credentials_by_email(&mut conn, &email).await?;
     drop(conn);
-    let actor = Actor { person_id: creds.as_ref().map(|c| c.id), label: email.clone(), ip: ctx.ip.clone() };
+    let actor = Actor {
+        person_id: creds.as_ref().map(|c| c.id),
+        label: email.clone(),
+        ip: ctx.ip.clone(),
+    };
     let mut tx = state.db.begin().await?;
     let Some(person) = creds.filter(|c| c.active != 0 && c.organization_id == org.id) else {
-        append(&mut tx, &actor, Event { action: "auth.sign_in_failed", entity_type: "person", entity_id: None, organization_id: Some(org.id), detail: json!({"method": "oidc", "reason": "no matching account"}) }).await?;
+        append(
+            &mut tx,
+            &actor,
+            Event {
+                action: "auth.sign_in_failed",
+                entity_type: "person",
+                entity_id: None,
+                organization_id: Some(org.id),
+                detail: json!({"method": "oidc", "reason": "no matching account"}),
+            },
+        )
+        .await?;
         tx.commit().await?;
         return Err(AppError::new(StatusCode::FORBIDDEN, "oidc_no_account"));
     };
     let session = store::auth::create_session(&mut tx, person.id, None).await?;
-    append(&mut tx, &actor, Event { action: "auth.sign_in", entity_type: "person", entity_id: Some(person.id.to_string()), organization_id: Some(org.id), detail: json!({"method": "oidc", "issuer": org.oidc_issuer}) }).await?;
+    append(
+        &mut tx,
+        &actor,
+        Event {
+            action: "auth.sign_in",
+            entity_type: "person",
+            entity_id: Some(person.id.to_string()),
+            organization_id: Some(org.id),
+            detail: json!({"method": "oidc", "issuer": org.oidc_issuer}),
+        },
+    )
+    .await?;
     tx.commit().await?;
     metrics::counter!("triage_sign_ins_total", "result" => "ok_oidc").increment(1);
     let mut response = Redirect::to("/").into_response();
-    response.headers_mut().append(header::SET_COOKIE, set_cookie(&state, SESSION_COOKIE, &session, true, Some(store::auth::SESSION_HOURS * 3600)));
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(
+            &state,
+            SESSION_COOKIE,
+            &session,
+            true,
+            Some(store::auth::SESSION_HOURS * 3600),
+        ),
+    );
     Ok(response)
 }

@@ -6,16 +6,32 @@ async fn changes_and_sign_ins_are_audited_and_tampering_is_detected() {
     let app = TestApp::spawn().await;
     let admin = app.api_as("admin@operator.example").await;
     let hhs = app.org_id("HHS").await;
-    let (s, _) = admin.patch(&format!("/api/v1/organizations/{hhs}"), json!({"helpdesk_phone": "905-555-7777"})).await;
+    let (s, _) = admin
+        .patch(
+            &format!("/api/v1/organizations/{hhs}"),
+            json!({"helpdesk_phone": "905-555-7777"}),
+        )
+        .await;
     assert_eq!(s, 200);
     let browser = app.browser();
-    browser.sign_in("clinician@hhs.example", "wrong password!").await;
-    browser.sign_in("clinician@hhs.example", testkit::DEMO_PASSWORD).await;
+    browser
+        .sign_in("clinician@hhs.example", "wrong password!")
+        .await;
+    browser
+        .sign_in("clinician@hhs.example", testkit::DEMO_PASSWORD)
+        .await;
 
-    let (_, rows) = admin.get(&format!("/api/v1/audit?entity_type=organization&entity_id={hhs}")).await;
+    let (_, rows) = admin
+        .get(&format!(
+            "/api/v1/audit?entity_type=organization&entity_id={hhs}"
+        ))
+        .await;
     let contact = &rows[0];
     assert_eq!(contact["action"], "organization.contacts_change");
-    assert_eq!(contact["detail"]["helpdesk_phone"], json!(["905-555-0101", "905-555-7777"]));
+    assert_eq!(
+        contact["detail"]["helpdesk_phone"],
+        json!(["905-555-0101", "905-555-7777"])
+    );
     assert_eq!(contact["actor_label"], "admin@operator.example");
     let (_, rows) = admin.get("/api/v1/audit?action=auth.sign_in_failed").await;
     assert_eq!(rows[0]["actor_label"], "clinician@hhs.example");
@@ -36,7 +52,10 @@ async fn changes_and_sign_ins_are_audited_and_tampering_is_detected() {
     conn.commit().await.unwrap();
     let (code, _, err) = run_cli(bin, &app.database_url, &["audit", "verify"]).unwrap();
     assert_eq!(code, 1);
-    assert!(err.contains("TAMPERED") && err.contains("was edited"), "{err}");
+    assert!(
+        err.contains("TAMPERED") && err.contains("was edited"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -47,9 +66,17 @@ async fn deleting_an_audit_row_is_detected() {
         admin.post("/api/v1/tokens", json!({"name": name})).await;
     }
     let mut tx = app.db().begin().await.unwrap();
-    sqlx::query("DELETE FROM audit_log WHERE action = 'token.create' AND detail LIKE '%two%'").execute(&mut *tx).await.unwrap();
+    sqlx::query("DELETE FROM audit_log WHERE action = 'token.create' AND detail LIKE '%two%'")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
-    let (code, _, err) = run_cli(env!("CARGO_BIN_EXE_triage"), &app.database_url, &["audit", "verify"]).unwrap();
+    let (code, _, err) = run_cli(
+        env!("CARGO_BIN_EXE_triage"),
+        &app.database_url,
+        &["audit", "verify"],
+    )
+    .unwrap();
     assert_eq!(code, 1);
     assert!(err.contains("missing"), "{err}");
 }
@@ -62,7 +89,9 @@ async fn concurrent_writers_keep_one_unbroken_chain() {
         let api = app.api_as("admin@operator.example").await;
         tasks.push(tokio::spawn(async move {
             for j in 0..10 {
-                let (s, _) = api.post("/api/v1/tokens", json!({"name": format!("t{i}-{j}")})).await;
+                let (s, _) = api
+                    .post("/api/v1/tokens", json!({"name": format!("t{i}-{j}")}))
+                    .await;
                 assert_eq!(s, 201);
             }
         }));

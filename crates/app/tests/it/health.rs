@@ -6,11 +6,34 @@ async fn health_readiness_metrics_and_headers() {
     let client = reqwest::Client::new();
     let r = client.get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(r.status(), 200);
-    assert!(r.headers().get("x-request-id").is_some(), "every response carries a request id");
+    assert!(
+        r.headers().get("x-request-id").is_some(),
+        "every response carries a request id"
+    );
     assert_eq!(r.headers()["x-content-type-options"], "nosniff");
-    assert!(r.headers()["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
-    assert_eq!(client.get(app.url("/readyz")).send().await.unwrap().status(), 200);
-    let metrics = client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(
+        r.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("frame-ancestors 'none'")
+    );
+    assert_eq!(
+        client
+            .get(app.url("/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let metrics = client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(metrics.contains("triage_http_requests_total"), "{metrics}");
 }
 
@@ -30,5 +53,12 @@ async fn data_survives_a_restart() {
     assert_eq!(people.as_array().unwrap().len(), 1);
     // Demo data is loaded only into an empty database: no duplicates after the restart.
     let (_, orgs) = admin.get("/api/v1/organizations").await;
-    assert_eq!(orgs.as_array().unwrap().iter().filter(|o| o["code"] == "HHS").count(), 1);
+    assert_eq!(
+        orgs.as_array()
+            .unwrap()
+            .iter()
+            .filter(|o| o["code"] == "HHS")
+            .count(),
+        1
+    );
 }

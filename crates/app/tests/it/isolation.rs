@@ -18,7 +18,9 @@ async fn nothing_of_another_organization_is_readable_or_writable() {
     let hhs = app.org_id("HHS").await;
     let b_person = app.person_id("lra@niagara.example").await;
     let b_user = app.api_as("lra@niagara.example").await;
-    let (_, b_token) = b_user.post("/api/v1/tokens", json!({"name": "b's token"})).await;
+    let (_, b_token) = b_user
+        .post("/api/v1/tokens", json!({"name": "b's token"}))
+        .await;
     let b_token_id = b_token["token"]["id"].as_i64().unwrap();
     let (s, _) = app
         .anonymous_api()
@@ -38,7 +40,12 @@ async fn nothing_of_another_organization_is_readable_or_writable() {
     }
 
     // Partner people with the widest rights at A, each walking every route.
-    for email in ["lra@hhs.example", "signatory@hhs.example", "pa@hhs.example", "clinician@hhs.example"] {
+    for email in [
+        "lra@hhs.example",
+        "signatory@hhs.example",
+        "pa@hhs.example",
+        "clinician@hhs.example",
+    ] {
         let a = app.api_as(email).await;
         let mut walked = BTreeSet::new();
         for route in &routes {
@@ -50,42 +57,84 @@ async fn nothing_of_another_organization_is_readable_or_writable() {
                 .replace("{role}", "lra");
             let body = match route.as_str() {
                 "PATCH /api/v1/me" => Some(json!({"phone": "905-555-0000"})),
-                "POST /api/v1/organizations" => Some(json!({"code": "EVIL", "name_en": "x", "name_fr": "x", "org_type": "clinic", "identity_provider": "operator"})),
+                "POST /api/v1/organizations" => Some(
+                    json!({"code": "EVIL", "name_en": "x", "name_fr": "x", "org_type": "clinic", "identity_provider": "operator"}),
+                ),
                 "PATCH /api/v1/organizations/{id}" => Some(json!({"helpdesk_phone": "555-0000"})),
-                "POST /api/v1/people" => Some(json!({"organization_id": nhs, "email": "planted@niagara.example", "display_name": "Planted"})),
-                "PATCH /api/v1/people/{id}" => Some(json!({"display_name": "Renamed by A", "active": false})),
+                "POST /api/v1/people" => Some(
+                    json!({"organization_id": nhs, "email": "planted@niagara.example", "display_name": "Planted"}),
+                ),
+                "PATCH /api/v1/people/{id}" => {
+                    Some(json!({"display_name": "Renamed by A", "active": false}))
+                }
                 "POST /api/v1/people/{id}/roles" => Some(json!({"role": "end_user"})),
-                "POST /api/v1/people/{id}/trainings" => Some(json!({"module": "elearning", "completed_on": "2026-01-01"})),
+                "POST /api/v1/people/{id}/trainings" => {
+                    Some(json!({"module": "elearning", "completed_on": "2026-01-01"}))
+                }
                 "POST /api/v1/tokens" => Some(json!({"name": "mine"})),
-                "POST /api/v1/support-groups" => Some(json!({"code": "EVIL", "name_en": "x", "name_fr": "x", "weekly_hours": ""})),
-                "POST /api/v1/credential-requests" => Some(json!({"organization_id": hhs, "name": "A applicant", "email": "x@hhs.example", "reason": "r"})),
-                "POST /api/v1/auth/forgot-password" => Some(json!({"email": "lra@niagara.example"})),
-                "POST /api/v1/auth/reset-password" => Some(json!({"token": "guess", "password": "a long enough password"})),
+                "POST /api/v1/support-groups" => Some(
+                    json!({"code": "EVIL", "name_en": "x", "name_fr": "x", "weekly_hours": ""}),
+                ),
+                "POST /api/v1/credential-requests" => Some(
+                    json!({"organization_id": hhs, "name": "A applicant", "email": "x@hhs.example", "reason": "r"}),
+                ),
+                "POST /api/v1/auth/forgot-password" => {
+                    Some(json!({"email": "lra@niagara.example"}))
+                }
+                "POST /api/v1/auth/reset-password" => {
+                    Some(json!({"token": "guess", "password": "a long enough password"}))
+                }
                 _ => None,
             };
             let method: Method = method.parse().unwrap();
             let (status, response) = a.send(method.clone(), &concrete, body).await;
-            assert_ne!(status, StatusCode::INTERNAL_SERVER_ERROR, "{email} {route}: {response}");
+            assert_ne!(
+                status,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "{email} {route}: {response}"
+            );
             match route.as_str() {
                 // Reads and writes of B's records must fail without revealing them.
-                "GET /api/v1/organizations/{id}" | "PATCH /api/v1/organizations/{id}" | "GET /api/v1/people/{id}"
-                | "PATCH /api/v1/people/{id}" | "POST /api/v1/people/{id}/roles" | "DELETE /api/v1/people/{id}/roles/{role}"
-                | "POST /api/v1/people/{id}/trainings" | "POST /api/v1/people/{id}/password-reset" | "DELETE /api/v1/tokens/{id}"
-                | "POST /api/v1/people" | "POST /api/v1/organizations" | "POST /api/v1/support-groups" | "GET /api/v1/outbox" => {
-                    assert!(status.is_client_error(), "{email} {route} answered {status}: {response}");
+                "GET /api/v1/organizations/{id}"
+                | "PATCH /api/v1/organizations/{id}"
+                | "GET /api/v1/people/{id}"
+                | "PATCH /api/v1/people/{id}"
+                | "POST /api/v1/people/{id}/roles"
+                | "DELETE /api/v1/people/{id}/roles/{role}"
+                | "POST /api/v1/people/{id}/trainings"
+                | "POST /api/v1/people/{id}/password-reset"
+                | "DELETE /api/v1/tokens/{id}"
+                | "POST /api/v1/people"
+                | "POST /api/v1/organizations"
+                | "POST /api/v1/support-groups"
+                | "GET /api/v1/outbox" => {
+                    assert!(
+                        status.is_client_error(),
+                        "{email} {route} answered {status}: {response}"
+                    );
                 }
                 "POST /api/v1/auth/reset-password" => assert_eq!(status, StatusCode::GONE),
-                "GET /api/v1/audit" if email != "pa@hhs.example" => assert_eq!(status, StatusCode::FORBIDDEN),
-                _ => assert!(status.is_success(), "{email} {route} answered {status}: {response}"),
+                "GET /api/v1/audit" if email != "pa@hhs.example" => {
+                    assert_eq!(status, StatusCode::FORBIDDEN)
+                }
+                _ => assert!(
+                    status.is_success(),
+                    "{email} {route} answered {status}: {response}"
+                ),
             }
             if method == Method::GET || status.is_success() {
-                assert!(!leaks_b(&response), "{email} {route} revealed organization B: {response}");
+                assert!(
+                    !leaks_b(&response),
+                    "{email} {route} revealed organization B: {response}"
+                );
             }
             walked.insert(route.clone());
         }
         assert_eq!(walked, routes, "every API route is walked");
         // Filtering explicitly for B returns nothing.
-        let (_, people) = a.get(&format!("/api/v1/people?organization_id={nhs}")).await;
+        let (_, people) = a
+            .get(&format!("/api/v1/people?organization_id={nhs}"))
+            .await;
         assert_eq!(people, json!([]));
     }
 

@@ -14,12 +14,20 @@ async fn openapi_document_matches_the_snapshot() {
         std::fs::write(path, &rendered).unwrap();
     }
     let stored = std::fs::read_to_string(path).unwrap_or_default();
-    assert!(stored == rendered, "docs/openapi.json is out of date: run UPDATE_SNAPSHOTS=1 cargo nextest run openapi and review the diff");
+    assert!(
+        stored == rendered,
+        "docs/openapi.json is out of date: run UPDATE_SNAPSHOTS=1 cargo nextest run openapi and review the diff"
+    );
 }
 
 #[test]
 fn the_cli_prints_the_same_document() {
-    let (code, out, _) = testkit::run_cli(env!("CARGO_BIN_EXE_triage"), "sqlite::memory:", &["openapi"]).unwrap();
+    let (code, out, _) = testkit::run_cli(
+        env!("CARGO_BIN_EXE_triage"),
+        "sqlite::memory:",
+        &["openapi"],
+    )
+    .unwrap();
     assert_eq!(code, 0);
     let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert!(doc["paths"]["/api/v1/people"].is_object());
