@@ -137,13 +137,29 @@ pub async fn revoke_token(
     .ok_or(StoreError::NotFound)
 }
 
+/// A live bearer token: its id, its person, and when it was last used.
+#[derive(Debug, Clone, FromRow)]
+pub struct LiveToken {
+    pub id: i64,
+    pub person_id: i64,
+    pub last_used_at: Option<String>,
+}
+
+impl LiveToken {
+    /// Last use is recorded at most once a minute, to keep writes off the request path.
+    pub fn needs_touch(&self) -> bool {
+        let stale = to_db(now() - jiff::SignedDuration::from_mins(1));
+        self.last_used_at.as_ref().is_none_or(|t| *t < stale)
+    }
+}
+
 /// The person behind a bearer token that is not revoked.
 pub async fn token_person(
     conn: &mut AnyConnection,
     secret: &str,
-) -> StoreResult<Option<(i64, i64)>> {
+) -> StoreResult<Option<LiveToken>> {
     Ok(sqlx::query_as(
-        "SELECT id, person_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
+        "SELECT id, person_id, last_used_at FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
     )
     .bind(secret_hash(secret))
     .fetch_optional(&mut *conn)

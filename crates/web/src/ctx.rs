@@ -127,11 +127,11 @@ async fn identify(state: &AppState, headers: &HeaderMap) -> Result<Option<Identi
     let mut conn = state.db.reader().acquire().await?;
     let (person_id, method) = if let Some(token) = bearer(headers) {
         match store::auth::token_person(&mut conn, token).await? {
-            Some((token_id, person_id)) => {
-                drop(conn);
-                state.touch_token(token_id);
-                conn = state.db.reader().acquire().await?;
-                (person_id, AuthMethod::Token)
+            Some(token) => {
+                if token.needs_touch() {
+                    state.touch_token(token.id);
+                }
+                (token.person_id, AuthMethod::Token)
             }
             None => return Err(AppError::new(StatusCode::UNAUTHORIZED, "invalid_token")),
         }

@@ -297,9 +297,16 @@ async fn signin_password(
         SignIn::Ok { session, .. } => {
             let mut response = Redirect::to(&next).into_response();
             let max_age = store::auth::SESSION_HOURS * 3600;
-            response.headers_mut().append(
+            let headers = response.headers_mut();
+            headers.append(
                 header::SET_COOKIE,
                 set_cookie(&state, SESSION_COOKIE, &session, true, Some(max_age)),
+            );
+            // A new CSRF token with the new session.
+            let csrf = store::random_token(32);
+            headers.append(
+                header::SET_COOKIE,
+                set_cookie(&state, crate::ctx::CSRF_COOKIE, &csrf, true, None),
             );
             return Ok(response);
         }
