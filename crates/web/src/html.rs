@@ -44,6 +44,10 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/people/{id}/roles", post(role_grant))
         .route("/admin/people/{id}/roles/{role}/revoke", post(role_revoke))
         .route("/admin/people/{id}/trainings", post(training_record))
+        .route(
+            "/admin/people/{id}/password-reset",
+            post(person_password_reset),
+        )
         .route("/admin/groups", get(groups_page).post(group_create))
         .route("/admin/audit", get(audit_page))
         .route("/admin/outbox", get(outbox_page))
@@ -1114,6 +1118,7 @@ struct PersonPage {
     can_manage: bool,
     can_train: bool,
     error: Option<String>,
+    notice: Option<String>,
 }
 
 impl PersonPage {
@@ -1128,6 +1133,17 @@ async fn person_view(
     who: &Identity,
     id: i64,
     error: Option<AppError>,
+) -> AppResult<Response> {
+    person_view_with(state, ctx, who, id, error, None).await
+}
+
+async fn person_view_with(
+    state: &AppState,
+    ctx: &Ctx,
+    who: &Identity,
+    id: i64,
+    error: Option<AppError>,
+    notice: Option<String>,
 ) -> AppResult<Response> {
     let detail = service::person(state, who, id).await?;
     let mut conn = state.db.reader().acquire().await?;
@@ -1149,8 +1165,27 @@ async fn person_view(
         detail,
         organization,
         error: error.map(|e| e.message(ctx.locale)),
+        notice,
     };
     Ok(render_status(status, &page))
+}
+
+async fn person_password_reset(
+    State(state): State<AppState>,
+    PageUser(ctx, who): PageUser,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> AppResult<Response> {
+    let detail = service::person(&state, &who, id).await?;
+    if !who
+        .principal
+        .allows(Action::ManagePeople(detail.person.organization_id))
+    {
+        return Err(AppError::forbidden());
+    }
+    service::forgot_password(&state, &detail.person.email, ctx.locale, ctx.ip.clone()).await?;
+    let notice = Some(ctx.tr().t("person-reset-sent"));
+    person_view_with(&state, &ctx, &who, id, None, notice).await
 }
 
 async fn person_page(

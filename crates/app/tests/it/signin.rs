@@ -270,6 +270,22 @@ async fn roles_decide_what_pages_show() {
         StatusCode::NOT_FOUND
     );
 
+    let sole = app.person_id("dr.singh@sole.example").await;
+    let r = lra
+        .post_form(&format!("/admin/people/{sole}/password-reset"), &[])
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::NOT_FOUND,
+        "an LRA cannot act on another organization's people"
+    );
+    let colleague = app.person_id("helpdesk@hhs.example").await;
+    let r = lra
+        .post_form(&format!("/admin/people/{colleague}/password-reset"), &[])
+        .await;
+    assert_eq!(r.status(), 200);
+    assert!(app.last_mail_to("helpdesk@hhs.example").await.is_some());
+
     let admin = app.browser();
     admin.sign_in("admin@operator.example", DEMO_PASSWORD).await;
     for page in [
