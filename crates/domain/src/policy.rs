@@ -60,7 +60,6 @@ pub enum Action {
     ViewAudit,
     ViewOutbox,
     ManageSupportGroups,
-    ViewCredentialRequests(OrgId),
 }
 
 impl Principal {
@@ -127,10 +126,6 @@ impl Principal {
             Action::RecordTraining(_) => false,
             Action::ViewAudit => self.has(Role::PrivacyOffice) || self.has(Role::PrivacyAuditor),
             Action::ViewOutbox | Action::ManageSupportGroups => false,
-            Action::ViewCredentialRequests(org) => {
-                self.has_at(self.operator_org_id, Role::GroupLead)
-                    || (own(org) && self.has_at(org, Role::Lra))
-            }
         }
     }
 
@@ -151,6 +146,18 @@ impl Principal {
             OrgScope::Orgs(vec![self.organization_id])
         } else {
             OrgScope::Person(self.person_id)
+        }
+    }
+
+    /// Requests for portal credentials: the operator's group leads see all, an LRA their own
+    /// organization's.
+    pub fn credential_requests_scope(&self) -> OrgScope {
+        if self.is_admin() || self.has_at(self.operator_org_id, Role::GroupLead) {
+            OrgScope::All
+        } else if self.has_at(self.organization_id, Role::Lra) {
+            OrgScope::Orgs(vec![self.organization_id])
+        } else {
+            OrgScope::Nothing
         }
     }
 

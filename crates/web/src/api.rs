@@ -626,16 +626,7 @@ async fn list_credential_requests(
     api_user: ApiUser,
 ) -> AppResult<Json<Vec<CredentialRequest>>> {
     let ApiUser(_, who) = api_user;
-    let scope = if who.principal.allows(Action::ViewCredentialRequests(-1)) {
-        domain::policy::OrgScope::All
-    } else if who
-        .principal
-        .allows(Action::ViewCredentialRequests(who.person.organization_id))
-    {
-        domain::policy::OrgScope::Orgs(vec![who.person.organization_id])
-    } else {
-        domain::policy::OrgScope::Nothing
-    };
+    let scope = who.principal.credential_requests_scope();
     let mut conn = state.db.reader().acquire().await?;
     Ok(Json(store::credentials::list(&mut conn, &scope).await?))
 }

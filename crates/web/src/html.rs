@@ -1467,16 +1467,10 @@ async fn credential_requests_page(
     State(state): State<AppState>,
     PageUser(ctx, who): PageUser,
 ) -> AppResult<Response> {
-    let scope = if who.principal.allows(Action::ViewCredentialRequests(-1)) {
-        OrgScope::All
-    } else if who
-        .principal
-        .allows(Action::ViewCredentialRequests(who.person.organization_id))
-    {
-        OrgScope::Orgs(vec![who.person.organization_id])
-    } else {
+    let scope = who.principal.credential_requests_scope();
+    if scope == OrgScope::Nothing {
         return Err(AppError::forbidden());
-    };
+    }
     let mut conn = state.db.reader().acquire().await?;
     let requests = store::credentials::list(&mut conn, &scope).await?;
     Ok(render(&CredentialsPage {
