@@ -217,8 +217,14 @@ mod tests {
         assert_eq!(lra.org_scope(), OrgScope::Orgs(vec![A]));
         assert_eq!(lra.people_scope(), OrgScope::Orgs(vec![A]));
         assert_eq!(lra.credential_requests_scope(), OrgScope::Orgs(vec![A]));
-        assert_eq!(principal(A, &[Role::Signatory]).credential_requests_scope(), OrgScope::Nothing);
-        assert_eq!(principal(OPERATOR, &[Role::GroupLead]).credential_requests_scope(), OrgScope::All);
+        assert_eq!(
+            principal(A, &[Role::Signatory]).credential_requests_scope(),
+            OrgScope::Nothing
+        );
+        assert_eq!(
+            principal(OPERATOR, &[Role::GroupLead]).credential_requests_scope(),
+            OrgScope::All
+        );
     }
 
     #[test]

@@ -297,6 +297,12 @@ async fn signin_password(
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok());
     let outcome = service::sign_in(&state, &form.email, &form.password, ctx.ip.clone(), ua).await?;
+    if let (SignIn::Ok { .. }, Some(previous)) = (&outcome, cookie(&headers, SESSION_COOKIE)) {
+        // Signing in again replaces this browser's earlier session instead of leaving it valid.
+        let mut tx = state.db.begin().await?;
+        store::auth::end_session(&mut tx, previous).await?;
+        tx.commit().await?;
+    }
     let (status, key) = match outcome {
         SignIn::Ok { session, .. } => {
             let mut response = Redirect::to(&next).into_response();

@@ -40,6 +40,7 @@ tokens-prefix = Starts with
 tokens-last-used = Last used
 tokens-revoked = Revoked
 tokens-revoke = Revoke
+actions = Actions
 created = Created
 granted = Granted
 save = Save

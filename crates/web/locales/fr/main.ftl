@@ -40,6 +40,7 @@ tokens-prefix = Commence par
 tokens-last-used = Dernière utilisation
 tokens-revoked = Révoqué
 tokens-revoke = Révoquer
+actions = Actions
 created = Créé
 granted = Attribué
 save = Enregistrer

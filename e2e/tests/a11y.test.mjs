@@ -1,0 +1,161 @@
+// Automated WCAG 2.1 A/AA check: runs axe-core in Chromium on the public and admin pages.
+//
+// The pages send `Content-Security-Policy: script-src 'self'`. axe is injected with
+// page.evaluate (DevTools Runtime.evaluate), which CSP does not block, so the pages are
+// checked with their real CSP in force.
+import { strict as assert } from 'node:assert';
+import { createRequire } from 'node:module';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import {
+  RESULTS_DIR, TRIAGE_BIN, freePort, launchBrowser, signIn, startTriage, stopProcess, tempDir, triageEnv,
+} from '../lib.mjs';
+
+const axe = createRequire(import.meta.url)('axe-core');
+const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+const ADMIN = 'admin@operator.example';
+
+/** Inject axe-core into the current document and run it with the WCAG 2.1 A/AA tags. */
+async function runAxe(page) {
+  await page.waitForLoadState('load');
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) {
+    await page.evaluate(axe.source);
+  }
+  return page.evaluate(
+    (tags) => window.axe.run(document, {
+      runOnly: { type: 'tag', values: tags },
+      resultTypes: ['violations', 'incomplete'],
+    }),
+    WCAG_TAGS,
+  );
+}
+
+/** "page  rule (impact) target: help <url>" lines, one per failing node. */
+function formatViolations(label, violations) {
+  const lines = [];
+  for (const v of violations) {
+    lines.push(`${label}: ${v.id} [${v.impact}] ${v.help} (${v.helpUrl})`);
+    for (const node of v.nodes) {
+      lines.push(`    target: ${node.target.join(' ')}`);
+      lines.push(`      html: ${node.html.replace(/\s+/g, ' ').slice(0, 200)}`);
+      const summary = (node.failureSummary || '').replace(/\s*\n\s*/g, ' | ');
+      if (summary) lines.push(`      why:  ${summary}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+describe('accessibility (axe-core, WCAG 2.1 AA)', { timeout: 300_000 }, () => {
+  let dir, triage, browser, base, anon, admin;
+  const report = [];
+
+  before(async () => {
+    assert.ok(existsSync(TRIAGE_BIN), `triage binary not found at ${TRIAGE_BIN} (set TRIAGE_BIN)`);
+    dir = tempDir();
+    triage = await startTriage(triageEnv(dir, await freePort()));
+    base = triage.url;
+    browser = await launchBrowser();
+
+    anon = await (await browser.newContext()).newPage();
+    admin = await (await browser.newContext()).newPage();
+    await signIn(admin, base, ADMIN);
+    await admin.waitForURL(`${base}/`);
+    await admin.locator('[data-testid=whoami]').waitFor();
+  });
+
+  after(async () => {
+    if (report.length) {
+      mkdirSync(RESULTS_DIR, { recursive: true });
+      writeFileSync(join(RESULTS_DIR, 'a11y.json'), JSON.stringify(report, null, 2));
+    }
+    await browser?.close();
+    await stopProcess(triage?.proc);
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Check the page as it is now; fail with a readable list of violations. */
+  async function check(t, label, page) {
+    const results = await runAxe(page);
+    report.push({ page: label, url: page.url(), violations: results.violations, incomplete: results.incomplete });
+    for (const inc of results.incomplete) {
+      t.diagnostic(`needs review: ${inc.id} [${inc.impact}] on ${inc.nodes.length} node(s): ${inc.help}`);
+    }
+    const count = results.violations.reduce((n, v) => n + v.nodes.length, 0);
+    assert.equal(
+      results.violations.length, 0,
+      `${results.violations.length} axe rule(s) violated by ${count} element(s) on ${label} (${page.url()}):\n${formatViolations(label, results.violations)}`,
+    );
+  }
+
+  async function visit(page, path) {
+    const res = await page.goto(`${base}${path}`);
+    assert.equal(res.status(), 200, `GET ${path}`);
+  }
+
+  // --- Signed out -------------------------------------------------------------------------
+  test('/signin (email step)', async (t) => {
+    await visit(anon, '/signin');
+    await check(t, '/signin (email step)', anon);
+  });
+
+  test('/signin (password step)', async (t) => {
+    await visit(anon, '/signin');
+    await anon.fill('#email', ADMIN);
+    await anon.click('form:has(#email) button[type=submit]');
+    await anon.waitForSelector('#password');
+    await check(t, '/signin (password step)', anon);
+  });
+
+  for (const path of ['/forgot', '/request-access']) {
+    test(path, async (t) => {
+      await visit(anon, path);
+      await check(t, path, anon);
+    });
+  }
+
+  // --- Signed in as the administrator ------------------------------------------------------
+  for (const path of ['/', '/admin/organizations', '/admin/organizations/new']) {
+    test(path, async (t) => {
+      await visit(admin, path);
+      await check(t, path, admin);
+    });
+  }
+
+  test('HHS organization edit page', async (t) => {
+    await visit(admin, '/admin/organizations');
+    await admin.locator('table a', { hasText: /^HHS$/ }).first().click();
+    await admin.waitForURL(/\/admin\/organizations\/[^/]+$/);
+    await check(t, 'HHS organization edit page', admin);
+  });
+
+  test('/admin/people', async (t) => {
+    await visit(admin, '/admin/people');
+    await check(t, '/admin/people', admin);
+  });
+
+  test('a person page (first in the people table)', async (t) => {
+    await visit(admin, '/admin/people');
+    await admin.locator('table tbody a').first().click();
+    await admin.waitForURL(/\/admin\/people\/[^/]+$/);
+    await check(t, 'person page', admin);
+  });
+
+  for (const path of ['/admin/people/new', '/admin/groups', '/admin/audit', '/admin/outbox', '/profile']) {
+    test(path, async (t) => {
+      await visit(admin, path);
+      await check(t, path, admin);
+    });
+  }
+
+  // --- French --------------------------------------------------------------------------------
+  test('/signin in French', async (t) => {
+    const context = await browser.newContext();
+    t.after(() => context.close());
+    const page = await context.newPage();
+    await visit(page, '/signin');
+    await page.click('button[name=lang][value=fr]');
+    await page.waitForSelector('html[lang=fr]');
+    await check(t, '/signin (fr)', page);
+  });
+});
