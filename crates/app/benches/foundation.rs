@@ -551,7 +551,7 @@ async fn sign_in_throughput(backend: Backend) -> SignInResult {
     let end = warm_end + MEASURE;
     let tasks: Vec<_> = ACCOUNTS
         .iter()
-        .map(|email| tokio::spawn(worker(server.base.clone(), *email, warm_end, end)))
+        .map(|email| tokio::spawn(worker(server.base.clone(), email, warm_end, end)))
         .collect();
     let mut latencies = Vec::new();
     let mut errors = 0;
