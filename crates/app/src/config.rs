@@ -23,6 +23,16 @@ pub struct Config {
     pub secure_cookies: Option<bool>,
     /// `text` or `json` logs.
     pub log_format: String,
+    /// Folder for attachment contents (content-addressed). Defaults to `attachments` next
+    /// to the SQLite file, or `data/attachments`.
+    pub attachments_dir: Option<String>,
+    /// Largest attachment accepted, in megabytes.
+    pub attachment_max_mb: u64,
+    /// A command that receives each upload on standard input and exits non-zero to refuse
+    /// it (e.g. `clamdscan --no-summary -`). Empty: no scan.
+    pub attachment_scan_command: Option<String>,
+    /// Days after resolution during which a ticket may be reopened.
+    pub reopen_days: i64,
 }
 
 impl Default for Config {
@@ -36,6 +46,10 @@ impl Default for Config {
             demo_data: true,
             secure_cookies: None,
             log_format: "text".into(),
+            attachments_dir: None,
+            attachment_max_mb: 10,
+            attachment_scan_command: None,
+            reopen_days: 7,
         }
     }
 }
@@ -83,6 +97,24 @@ impl Config {
         if let Some(v) = get("TRIAGE_LOG_FORMAT") {
             self.log_format = v;
         }
+        if let Some(v) = get("TRIAGE_ATTACHMENTS_DIR") {
+            self.attachments_dir = Some(v);
+        }
+        if let Some(v) = get("TRIAGE_ATTACHMENT_MAX_MB") {
+            self.attachment_max_mb = v
+                .trim()
+                .parse()
+                .context("TRIAGE_ATTACHMENT_MAX_MB must be a whole number")?;
+        }
+        if let Some(v) = get("TRIAGE_ATTACHMENT_SCAN_COMMAND") {
+            self.attachment_scan_command = Some(v).filter(|v| !v.trim().is_empty());
+        }
+        if let Some(v) = get("TRIAGE_REOPEN_DAYS") {
+            self.reopen_days = v
+                .trim()
+                .parse()
+                .context("TRIAGE_REOPEN_DAYS must be a whole number")?;
+        }
         Ok(())
     }
 
@@ -99,6 +131,12 @@ impl Config {
         if !["text", "json"].contains(&self.log_format.as_str()) {
             bail!("log_format must be text or json");
         }
+        if !(1..=1024).contains(&self.attachment_max_mb) {
+            bail!("attachment_max_mb must be between 1 and 1024");
+        }
+        if !(0..=365).contains(&self.reopen_days) {
+            bail!("reopen_days must be between 0 and 365");
+        }
         Ok(())
     }
 
@@ -110,7 +148,32 @@ impl Config {
         if let Some(secure) = self.secure_cookies {
             settings.secure_cookies = secure;
         }
+        settings.attachments_dir = self.attachments_dir();
+        settings.attachment_max_bytes = (self.attachment_max_mb * 1024 * 1024) as usize;
+        settings.attachment_scan_command = self.attachment_scan_command.clone();
+        settings.reopen_days = self.reopen_days;
         settings
+    }
+
+    /// Where attachment contents go: the configured folder, else `attachments` beside the
+    /// SQLite file, else `data/attachments`.
+    pub fn attachments_dir(&self) -> std::path::PathBuf {
+        if let Some(dir) = &self.attachments_dir {
+            return dir.into();
+        }
+        let url = &self.database_url;
+        if let Some(rest) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
+            let path = rest.split('?').next().unwrap_or(rest);
+            if path != ":memory:"
+                && let Some(parent) = std::path::Path::new(path).parent()
+            {
+                return parent.join("attachments");
+            }
+        }
+        "data/attachments".into()
     }
 }
 

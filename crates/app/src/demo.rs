@@ -431,6 +431,14 @@ pub async fn load(db: &Db) -> anyhow::Result<()> {
             store::groups::add_member(&mut tx, group_ids[group], person).await?;
         }
     }
+    store::groups::set_tier(&mut tx, group_ids["T2"], 2).await?;
+    store::groups::set_tier(&mut tx, group_ids["VEND"], 3).await?;
+    let catalogue: store::catalogue::CatalogueFile = serde_json::from_str(CATALOGUE)?;
+    store::catalogue::import(&mut tx, &catalogue).await?;
+    for canned in canned_responses() {
+        store::catalogue::save_canned_response(&mut tx, &canned).await?;
+    }
+    demo_tickets(&mut tx, db.backend(), &org_ids).await?;
     append(
         &mut tx,
         &actor,
@@ -455,4 +463,177 @@ pub fn sign_ins() -> String {
         out.push_str(&format!("  {email:<30} {org:<5} {}\n", roles.join(", ")));
     }
     out
+}
+
+/// The demo request catalogue (the same format `store::catalogue::import` reads).
+pub const CATALOGUE: &str = include_str!("../demo/catalogue.json");
+
+fn canned_responses() -> Vec<store::catalogue::CannedResponse> {
+    let c = |code: &str, title_en: &str, title_fr: &str, body_en: &str, body_fr: &str| {
+        store::catalogue::CannedResponse {
+            id: 0,
+            code: code.into(),
+            title_en: title_en.into(),
+            title_fr: title_fr.into(),
+            body_en: body_en.into(),
+            body_fr: body_fr.into(),
+        }
+    };
+    vec![
+        c(
+            "acknowledge",
+            "We are looking into it",
+            "Nous examinons la situation",
+            "Thank you for your request. The service desk is looking into it and will update this ticket as soon as we know more.",
+            "Merci de votre demande. Le service de dépannage examine la situation et mettra ce billet à jour dès que nous en saurons plus.",
+        ),
+        c(
+            "need-details",
+            "We need more details",
+            "Il nous faut plus de détails",
+            "To continue, please tell us when the problem started, how many users are affected and what you have already tried. Do not include patient information.",
+            "Pour poursuivre, veuillez nous indiquer quand le problème a commencé, combien d'utilisateurs sont touchés et ce que vous avez déjà essayé. N'incluez aucun renseignement sur les patients.",
+        ),
+        c(
+            "contact-lra",
+            "Please contact your LRA",
+            "Veuillez communiquer avec votre ALE",
+            "Account and access questions are handled first by your organization's local registration authority (LRA). If your LRA cannot solve it, they will contact us.",
+            "Les questions de compte et d'accès sont d'abord traitées par l'autorité locale d'enregistrement (ALE) de votre organisme. Si votre ALE ne peut pas régler la situation, elle communiquera avec nous.",
+        ),
+        c(
+            "resolved-confirm",
+            "Resolved: please confirm",
+            "Résolu : veuillez confirmer",
+            "We believe this is resolved. If the problem comes back, reopen this ticket from the portal within 7 days.",
+            "Nous croyons que la situation est réglée. Si le problème revient, rouvrez ce billet à partir du portail dans les 7 jours.",
+        ),
+    ]
+}
+
+/// A few tickets so that the portal and the console are not empty.
+async fn demo_tickets(
+    tx: &mut store::Conn,
+    backend: store::Backend,
+    orgs: &std::collections::HashMap<String, i64>,
+) -> anyhow::Result<()> {
+    use domain::ticket::{Channel, Draft, TicketKind};
+    let samples: [(&str, &str, &str, &str, &str, TicketKind, i64, i64, Channel); 5] = [
+        (
+            "HHS",
+            "clinician@hhs.example",
+            "CHR/viewer/slow",
+            "Viewer very slow since this morning",
+            "Opening a patient summary takes more than 30 seconds for everyone in the emergency department.",
+            TicketKind::Incident,
+            2,
+            2,
+            Channel::Portal,
+        ),
+        (
+            "HHS",
+            "helpdesk@hhs.example",
+            "FEEDS/feed-issues/lab-results-missing",
+            "Résultats de laboratoire manquants depuis hier",
+            "Les résultats du laboratoire ne s'affichent plus dans le visualiseur depuis l'événement de maintenance d'hier soir.",
+            TicketKind::Incident,
+            3,
+            2,
+            Channel::Phone,
+        ),
+        (
+            "NHS",
+            "clinician@niagara.example",
+            "CHR/access/account-locked",
+            "Account locked after password change",
+            "I changed my password yesterday and now the viewer says my account is locked.",
+            TicketKind::Incident,
+            4,
+            3,
+            Channel::Portal,
+        ),
+        (
+            "HHS",
+            "lra@hhs.example",
+            "ACCESS/accounts/new-account",
+            "New accounts for three residents",
+            "Please create viewer accounts for three new residents starting on the first of the month.",
+            TicketKind::ServiceRequest,
+            4,
+            4,
+            Channel::Portal,
+        ),
+        (
+            "NHS",
+            "helpdesk@niagara.example",
+            "CHR/general/question",
+            "Question about the new results flag",
+            "Where can our clinicians see which results are new since their last visit?",
+            TicketKind::ServiceRequest,
+            4,
+            4,
+            Channel::Portal,
+        ),
+    ];
+    let actor = Actor::system("demo");
+    for (org, reporter, path, summary, details, kind, impact, urgency, channel) in samples {
+        let reporter = person_id(tx, reporter).await?;
+        let parts: Vec<&str> = path.split('/').collect();
+        let sub = store::catalogue::find(tx, parts[0], parts[1], parts[2]).await?;
+        let request_type = store::catalogue::request_type(tx, sub.request_type_id).await?;
+        let draft = Draft {
+            summary: summary.into(),
+            details: details.into(),
+            impact,
+            urgency,
+            configuration_item: None,
+            first_occurrence: Some(domain::time::now() - jiff::SignedDuration::from_hours(3)),
+            service_impact: None,
+            user_impact: None,
+            troubleshooting: None,
+            workaround: None,
+            no_workaround: kind == TicketKind::Incident,
+            partner_references: if org == "HHS" {
+                vec!["HHS-2026-0042".into()]
+            } else {
+                vec![]
+            },
+            custom: Vec::new(),
+        };
+        store::tickets::create(
+            tx,
+            backend,
+            &actor,
+            &store::tickets::NewTicket {
+                kind,
+                organization_id: orgs[org],
+                service_id: Some(request_type.service_id),
+                subcategory_id: Some(sub.id),
+                reporter_id: reporter,
+                on_behalf_of_id: None,
+                priority: domain::ticket::default_priority(impact, urgency),
+                draft,
+                support_group_id: Some(sub.support_group_id),
+                channel,
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+async fn person_id(tx: &mut store::Conn, email: &str) -> anyhow::Result<i64> {
+    let list = store::people::list(
+        tx,
+        &domain::policy::OrgScope::All,
+        &store::people::PeopleFilter {
+            q: Some(email.to_owned()),
+            limit: 1,
+            ..Default::default()
+        },
+    )
+    .await?;
+    list.first()
+        .map(|p| p.id)
+        .with_context(|| format!("demo person {email}"))
 }

@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod demo;
+pub mod generate;
 
 use anyhow::Context;
 use std::net::SocketAddr;

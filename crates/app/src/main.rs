@@ -24,8 +24,12 @@ enum Command {
     Serve,
     /// Apply database migrations and exit.
     Migrate,
-    /// Load the demo organizations and people into an empty database.
-    Demo,
+    /// Load the demo organizations, people, catalogue and tickets into an empty database;
+    /// `--tickets N` then adds N generated tickets (for load and search benchmarks).
+    Demo {
+        #[arg(long)]
+        tickets: Option<u64>,
+    },
     /// Administration from the command line.
     #[command(subcommand)]
     Admin(Admin),
@@ -117,13 +121,27 @@ async fn main() -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Demo => {
+        Command::Demo { tickets } => {
             let db = store::Db::connect(&config.database_url).await?;
             db.migrate().await?;
             if demo::load_if_empty(&db).await? {
                 println!("Demo data loaded.\n{}", demo::sign_ins());
-            } else {
+            } else if tickets.is_none() {
                 println!("The database already has organizations; demo data not loaded.");
+            }
+            if let Some(count) = tickets {
+                let step = (count / 20).max(10_000);
+                let took = app::generate::tickets(&db, count, |done| {
+                    if done % step < 10_000 || done == count {
+                        eprintln!("  {done} tickets");
+                    }
+                })
+                .await?;
+                println!(
+                    "Generated {count} tickets in {:.1} s ({:.0} tickets/s).",
+                    took.as_secs_f64(),
+                    count as f64 / took.as_secs_f64().max(0.001)
+                );
             }
             Ok(())
         }

@@ -1,13 +1,16 @@
 //! Triage's domain: pure types and rules, no I/O.
 #![forbid(unsafe_code)]
 
+pub mod attachment;
 pub mod audit;
 pub mod error;
 pub mod org;
 pub mod person;
+pub mod phi;
 pub mod policy;
 pub mod role;
 pub mod text;
+pub mod ticket;
 pub mod time;
 
 pub use error::{DomainError, Result};

@@ -60,6 +60,23 @@ pub enum Action {
     ViewAudit,
     ViewOutbox,
     ManageSupportGroups,
+    /// Raise a ticket for this organization.
+    RaiseTicket(OrgId),
+    /// Work tickets as the operator's agent: assign, transition, escalate, notes, links.
+    WorkTickets,
+    /// Edit the request catalogue and canned responses.
+    EditCatalogue,
+}
+
+/// The tickets a principal may see. Restricted kinds are seen by their team and by the
+/// people named on the ticket (reporter, raised for, assignee, watchers and shares).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketScope {
+    pub person_id: PersonId,
+    /// Organizations whose unrestricted tickets are visible.
+    pub orgs: OrgScope,
+    pub privacy: bool,
+    pub security: bool,
 }
 
 impl Principal {
@@ -125,7 +142,47 @@ impl Principal {
             }
             Action::RecordTraining(_) => false,
             Action::ViewAudit => self.has(Role::PrivacyOffice) || self.has(Role::PrivacyAuditor),
-            Action::ViewOutbox | Action::ManageSupportGroups => false,
+            Action::ViewOutbox | Action::ManageSupportGroups | Action::EditCatalogue => false,
+            Action::RaiseTicket(org) => own(org) || self.is_agent(),
+            Action::WorkTickets => self.is_agent(),
+        }
+    }
+
+    /// Operator staff who work tickets.
+    pub fn is_agent(&self) -> bool {
+        self.is_admin()
+            || self.has_any_at(
+                self.operator_org_id,
+                &[
+                    Role::AgentTier1,
+                    Role::AgentTier2,
+                    Role::GroupLead,
+                    Role::IncidentCoordinator,
+                    Role::ChangeManager,
+                    Role::ProblemManager,
+                    Role::PrivacyOffice,
+                    Role::SecurityTeam,
+                ],
+            )
+    }
+
+    /// Tickets this principal may see (actors.md "Who may see what").
+    pub fn ticket_scope(&self) -> TicketScope {
+        let orgs = if self.is_operator_staff() {
+            OrgScope::All
+        } else if self.has_any_at(
+            self.organization_id,
+            &[Role::LocalHelpDesk, Role::Lra, Role::Cpc],
+        ) {
+            OrgScope::Orgs(vec![self.organization_id])
+        } else {
+            OrgScope::Nothing
+        };
+        TicketScope {
+            person_id: self.person_id,
+            orgs,
+            privacy: self.has_at(self.operator_org_id, Role::PrivacyOffice),
+            security: self.has_at(self.operator_org_id, Role::SecurityTeam),
         }
     }
 
@@ -253,6 +310,33 @@ mod tests {
         assert!(agent.allows(Action::ViewOrganization(B)));
         assert!(!agent.allows(Action::EditOrganization(B)));
         assert!(!agent.allows(Action::ViewOutbox));
+    }
+
+    #[test]
+    fn ticket_visibility_follows_roles() {
+        let user = principal(A, &[Role::EndUser]);
+        let scope = user.ticket_scope();
+        assert_eq!(scope.orgs, OrgScope::Nothing);
+        assert!(!scope.privacy && !scope.security);
+        assert!(user.allows(Action::RaiseTicket(A)));
+        assert!(!user.allows(Action::RaiseTicket(B)));
+        assert!(!user.allows(Action::WorkTickets));
+        let desk = principal(A, &[Role::LocalHelpDesk]);
+        assert_eq!(desk.ticket_scope().orgs, OrgScope::Orgs(vec![A]));
+        let agent = principal(OPERATOR, &[Role::AgentTier1]);
+        assert_eq!(agent.ticket_scope().orgs, OrgScope::All);
+        assert!(!agent.ticket_scope().privacy);
+        assert!(agent.allows(Action::WorkTickets));
+        assert!(agent.allows(Action::RaiseTicket(B)));
+        let privacy = principal(OPERATOR, &[Role::PrivacyOffice]);
+        assert!(privacy.ticket_scope().privacy);
+        assert!(!privacy.ticket_scope().security);
+        let admin = principal(OPERATOR, &[Role::Administrator]);
+        assert!(
+            !admin.ticket_scope().privacy,
+            "administrators do not read privacy tickets"
+        );
+        assert!(admin.allows(Action::EditCatalogue));
     }
 
     #[test]

@@ -216,3 +216,42 @@ mod tests {
         assert_eq!(Locale::from_accept_language("fr;q=0, en"), Some(Locale::En));
     }
 }
+
+/// Lower-case text without accents, for search: "Événement" → "evenement". Covers the
+/// Latin letters French and English use; other characters are only lower-cased.
+pub fn fold(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        let base = match c {
+            'À'..='Å' | 'à'..='å' | 'Ā'..='ą' => "a",
+            'Ç' | 'ç' | 'Ć'..='č' => "c",
+            'È'..='Ë' | 'è'..='ë' | 'Ē'..='ě' => "e",
+            'Ì'..='Ï' | 'ì'..='ï' | 'Ĩ'..='ı' => "i",
+            'Ñ' | 'ñ' | 'Ń'..='ň' => "n",
+            'Ò'..='Ö' | 'Ø' | 'ò'..='ö' | 'ø' | 'Ō'..='ő' => "o",
+            'Ù'..='Ü' | 'ù'..='ü' | 'Ũ'..='ų' => "u",
+            'Ý' | 'ý' | 'ÿ' | 'Ÿ' => "y",
+            'Œ' | 'œ' => "oe",
+            'Æ' | 'æ' => "ae",
+            'ß' => "ss",
+            _ => {
+                out.extend(c.to_lowercase());
+                continue;
+            }
+        };
+        out.push_str(base);
+    }
+    out
+}
+
+#[cfg(test)]
+mod fold_tests {
+    #[test]
+    fn folds_french_accents() {
+        assert_eq!(
+            super::fold("Événement à Hôpital Œuvre Ça"),
+            "evenement a hopital oeuvre ca"
+        );
+        assert_eq!(super::fold("INC-000123"), "inc-000123");
+    }
+}

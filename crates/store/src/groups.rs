@@ -23,6 +23,8 @@ pub struct SupportGroup {
     pub calendar_id: i64,
     pub calendar_name: String,
     pub email: Option<String>,
+    /// 1 = service desk / first line, 2 = application support, 3 = vendor.
+    pub tier: i64,
 }
 
 pub async fn create_calendar(
@@ -87,11 +89,55 @@ pub async fn create_group(
         .map_err(StoreError::unique_as("code_taken"))
 }
 
+const GROUP_SELECT: &str = "SELECT g.id, g.code, g.name_en, g.name_fr, g.calendar_id, c.name AS calendar_name, g.email, g.tier
+         FROM support_groups g JOIN calendars c ON c.id = g.calendar_id";
+
 pub async fn groups(conn: &mut AnyConnection) -> StoreResult<Vec<SupportGroup>> {
-    Ok(sqlx::query_as(
-        "SELECT g.id, g.code, g.name_en, g.name_fr, g.calendar_id, c.name AS calendar_name, g.email
-         FROM support_groups g JOIN calendars c ON c.id = g.calendar_id ORDER BY g.name_en",
+    Ok(
+        sqlx::query_as(&format!("{GROUP_SELECT} ORDER BY g.tier, g.name_en"))
+            .fetch_all(&mut *conn)
+            .await?,
     )
+}
+
+pub async fn get(conn: &mut AnyConnection, id: i64) -> StoreResult<SupportGroup> {
+    sqlx::query_as(&format!("{GROUP_SELECT} WHERE g.id = $1"))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(StoreError::NotFound)
+}
+
+pub async fn set_tier(conn: &mut AnyConnection, id: i64, tier: i64) -> StoreResult<()> {
+    sqlx::query("UPDATE support_groups SET tier = $1 WHERE id = $2")
+        .bind(tier)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn is_member(
+    conn: &mut AnyConnection,
+    group_id: i64,
+    person_id: i64,
+) -> StoreResult<bool> {
+    let found: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM support_group_members WHERE group_id = $1 AND person_id = $2",
+    )
+    .bind(group_id)
+    .bind(person_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(found.is_some())
+}
+
+/// Groups a person belongs to.
+pub async fn groups_of(conn: &mut AnyConnection, person_id: i64) -> StoreResult<Vec<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT group_id FROM support_group_members WHERE person_id = $1 ORDER BY group_id",
+    )
+    .bind(person_id)
     .fetch_all(&mut *conn)
     .await?)
 }

@@ -7,15 +7,18 @@
 
 pub mod audit;
 pub mod auth;
+pub mod catalogue;
 pub mod credentials;
 pub mod db;
 pub mod error;
+pub mod files;
 pub mod groups;
 pub mod orgs;
 pub mod outbox;
 pub mod passwords;
 pub mod people;
 pub mod scope;
+pub mod tickets;
 
 pub use db::{Backend, Db};
 pub use error::{StoreError, StoreResult};

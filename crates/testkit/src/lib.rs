@@ -19,6 +19,7 @@ pub struct TestApp {
     pub database_url: String,
     pub running: Option<app::Running>,
     _dir: Option<tempdir::TempDir>,
+    files: tempdir::TempDir,
 }
 
 mod tempdir {
@@ -75,6 +76,7 @@ impl TestApp {
             database_url,
             running: None,
             _dir: dir,
+            files: tempdir::TempDir::new(),
         };
         app.start().await;
         app
@@ -85,6 +87,7 @@ impl TestApp {
             database_url: self.database_url.clone(),
             listen: "127.0.0.1:0".into(),
             demo_data: true,
+            attachments_dir: Some(self.files.0.display().to_string()),
             ..app::Config::default()
         }
     }
@@ -234,6 +237,37 @@ impl Api {
 
     pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
         self.send(reqwest::Method::POST, path, Some(body)).await
+    }
+
+    pub async fn put(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send(reqwest::Method::PUT, path, Some(body)).await
+    }
+
+    /// Posts a multipart form: text fields and (file name, bytes) files as `file` parts.
+    pub async fn multipart(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        files: &[(&str, Vec<u8>)],
+    ) -> (StatusCode, Value) {
+        let mut form = reqwest::multipart::Form::new();
+        for (k, v) in fields {
+            form = form.text(k.to_string(), v.to_string());
+        }
+        for (name, bytes) in files {
+            form = form.part(
+                "file",
+                reqwest::multipart::Part::bytes(bytes.clone()).file_name(name.to_string()),
+            );
+        }
+        read(
+            self.request(reqwest::Method::POST, path)
+                .multipart(form)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
     }
 
     pub async fn patch(&self, path: &str, body: Value) -> (StatusCode, Value) {

@@ -1,6 +1,7 @@
 //! JSON REST API under /api/v1. Errors are `{"code", "message"}`; the OpenAPI 3.1 document
 //! at /api/openapi.json is generated from these handlers.
 use crate::AppState;
+use crate::api_tickets as t;
 use crate::ctx::{ApiUser, Ctx};
 use crate::error::{AppError, AppResult};
 use crate::service::{
@@ -126,6 +127,30 @@ fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(list_credential_requests, create_credential_request))
         .routes(routes!(forgot_password))
         .routes(routes!(reset_password))
+        .routes(routes!(t::list_tickets, t::create_ticket))
+        .routes(routes!(t::get_ticket, t::patch_ticket))
+        .routes(routes!(t::add_comment))
+        .routes(routes!(t::download_attachment))
+        .routes(routes!(t::share_ticket))
+        .routes(routes!(t::mute_ticket))
+        .routes(routes!(t::watch_ticket))
+        .routes(routes!(t::link_ticket))
+        .routes(routes!(t::merge_ticket))
+        .routes(routes!(t::redact_ticket))
+        .routes(routes!(t::bulk_tickets))
+        .routes(routes!(t::get_catalogue))
+        .routes(routes!(t::create_request_type))
+        .routes(routes!(t::update_request_type))
+        .routes(routes!(t::create_subcategory))
+        .routes(routes!(t::update_subcategory))
+        .routes(routes!(t::list_canned, t::save_canned))
+        .merge(
+            // Uploads stream and are capped per file in `read_multipart`, not by the
+            // 1 MB limit that guards JSON bodies.
+            OpenApiRouter::new()
+                .routes(routes!(t::upload_attachments))
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
         .split_for_parts()
 }
 

@@ -235,6 +235,9 @@ fn render_error(state: &AppState, ctx: &Ctx, response: Response) -> Response {
         if let Some(field) = error.field {
             body["field"] = field.into();
         }
+        if let Some(detail) = &error.detail {
+            body["detail"] = detail.clone();
+        }
         (error.status, axum::Json(body)).into_response()
     } else {
         crate::html::error_page(state, ctx, &error, &message)

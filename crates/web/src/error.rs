@@ -11,6 +11,10 @@ pub struct AppError {
     pub status: StatusCode,
     pub code: &'static str,
     pub field: Option<&'static str>,
+    /// Extra values for the message (`{ $name }` in the .ftl string).
+    pub args: Vec<(&'static str, String)>,
+    /// Machine-readable detail returned in the JSON body, e.g. where PHI was found.
+    pub detail: Option<serde_json::Value>,
 }
 
 impl AppError {
@@ -19,6 +23,8 @@ impl AppError {
             status,
             code,
             field: None,
+            args: Vec::new(),
+            detail: None,
         }
     }
     pub fn not_found() -> Self {
@@ -38,7 +44,19 @@ impl AppError {
             status: StatusCode::UNPROCESSABLE_ENTITY,
             code,
             field: Some(field),
+            args: Vec::new(),
+            detail: None,
         }
+    }
+
+    pub fn with_arg(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.args.push((name, value.into()));
+        self
+    }
+
+    pub fn with_detail(mut self, detail: serde_json::Value) -> Self {
+        self.detail = Some(detail);
+        self
     }
     pub fn internal() -> Self {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal")
@@ -51,7 +69,9 @@ impl AppError {
             .field
             .map(|f| crate::i18n::t(locale, &format!("field-{f}")))
             .unwrap_or_default();
-        let message = crate::i18n::t_args(locale, &key, &[("field", field)]);
+        let mut args = vec![("field", field)];
+        args.extend(self.args.iter().cloned());
+        let message = crate::i18n::t_args(locale, &key, &args);
         if message == key {
             crate::i18n::t(locale, "error-internal")
         } else {
@@ -66,6 +86,8 @@ impl From<DomainError> for AppError {
             status: StatusCode::UNPROCESSABLE_ENTITY,
             code: e.code,
             field: e.field,
+            args: Vec::new(),
+            detail: None,
         }
     }
 }

@@ -3,14 +3,17 @@
 #![forbid(unsafe_code)]
 
 pub mod api;
+pub mod api_tickets;
 pub mod csrf;
 pub mod ctx;
 pub mod error;
 pub mod html;
+pub mod html_tickets;
 pub mod i18n;
 pub mod mail;
 pub mod oidc;
 pub mod service;
+pub mod tickets;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
@@ -37,6 +40,11 @@ pub struct Settings {
     /// Failed sign-ins before an account is locked, and for how long.
     pub lockout_threshold: i64,
     pub lockout_minutes: i64,
+    pub attachments_dir: std::path::PathBuf,
+    pub attachment_max_bytes: usize,
+    /// Run on every upload (contents on standard input); a non-zero exit refuses the file.
+    pub attachment_scan_command: Option<String>,
+    pub reopen_days: i64,
 }
 
 impl Settings {
@@ -48,6 +56,10 @@ impl Settings {
             secure_cookies: public_base_url.starts_with("https://"),
             lockout_threshold: 5,
             lockout_minutes: 15,
+            attachments_dir: "data/attachments".into(),
+            attachment_max_bytes: domain::attachment::DEFAULT_MAX_BYTES,
+            attachment_scan_command: None,
+            reopen_days: 7,
         }
     }
 }
@@ -57,6 +69,7 @@ pub struct Inner {
     pub settings: Settings,
     pub metrics: PrometheusHandle,
     pub http: reqwest::Client,
+    pub files: store::files::FileStore,
 }
 
 #[derive(Clone)]
@@ -89,9 +102,10 @@ impl AppState {
             .expect("http client");
         Self(Arc::new(Inner {
             db,
-            settings,
             metrics: metrics_handle(),
             http,
+            files: store::files::FileStore::new(settings.attachments_dir.clone()),
+            settings,
         }))
     }
 

@@ -28,6 +28,12 @@ async fn nothing_of_another_organization_is_readable_or_writable() {
         .await;
     assert_eq!(s, 201);
     let admin = app.api_as("admin@operator.example").await;
+    let (_, b_tickets) = admin.get("/api/v1/tickets?organization=NHS").await;
+    let b_number = b_tickets["items"][0]["number"]
+        .as_str()
+        .expect("the demo has NHS tickets")
+        .to_owned();
+    let (_, b_ticket_before) = admin.get(&format!("/api/v1/tickets/{b_number}")).await;
     let (_, b_org_before) = admin.get(&format!("/api/v1/organizations/{nhs}")).await;
     let (_, b_person_before) = admin.get(&format!("/api/v1/people/{b_person}")).await;
 
@@ -54,7 +60,11 @@ async fn nothing_of_another_organization_is_readable_or_writable() {
                 .replace("/organizations/{id}", &format!("/organizations/{nhs}"))
                 .replace("/people/{id}", &format!("/people/{b_person}"))
                 .replace("/tokens/{id}", &format!("/tokens/{b_token_id}"))
-                .replace("{role}", "lra");
+                .replace("{role}", "lra")
+                .replace("{number}", &b_number)
+                .replace("/attachments/{id}", "/attachments/1")
+                .replace("/request-types/{id}", "/request-types/1")
+                .replace("/subcategories/{id}", "/subcategories/1");
             let body = match route.as_str() {
                 "PATCH /api/v1/me" => Some(json!({"phone": "905-555-0000"})),
                 "POST /api/v1/organizations" => Some(
@@ -84,6 +94,35 @@ async fn nothing_of_another_organization_is_readable_or_writable() {
                 "POST /api/v1/auth/reset-password" => {
                     Some(json!({"token": "guess", "password": "a long enough password"}))
                 }
+                "POST /api/v1/tickets" => Some(
+                    json!({"kind": "incident", "organization_id": nhs, "summary": "Planted", "details": "Planted"}),
+                ),
+                "PATCH /api/v1/tickets/{number}" => Some(json!({"status": "cancelled"})),
+                "POST /api/v1/tickets/{number}/comments" => Some(json!({"body": "Planted"})),
+                "POST /api/v1/tickets/{number}/share" => {
+                    Some(json!({"person": "lra@niagara.example"}))
+                }
+                "PUT /api/v1/tickets/{number}/notifications" => Some(json!({"muted": true})),
+                "PUT /api/v1/tickets/{number}/watch" => Some(json!({"watching": true})),
+                "POST /api/v1/tickets/{number}/links" => {
+                    Some(json!({"number": "INC-000001", "kind": "related"}))
+                }
+                "POST /api/v1/tickets/{number}/merge" => Some(json!({"into": "INC-000001"})),
+                "POST /api/v1/tickets/{number}/redactions" => Some(json!({"target": "details"})),
+                "POST /api/v1/tickets/bulk" => {
+                    Some(json!({"numbers": [b_number.clone()], "patch": {"status": "cancelled"}}))
+                }
+                "POST /api/v1/catalogue/request-types"
+                | "PUT /api/v1/catalogue/request-types/{id}" => {
+                    Some(json!({"service_id": 1, "code": "evil", "name_en": "x", "name_fr": "x"}))
+                }
+                "POST /api/v1/catalogue/subcategories"
+                | "PUT /api/v1/catalogue/subcategories/{id}" => Some(
+                    json!({"request_type_id": 1, "code": "evil", "name_en": "x", "name_fr": "x", "kind": "incident", "impact": 1, "urgency": 1, "support_group_id": 1}),
+                ),
+                "POST /api/v1/canned-responses" => Some(
+                    json!({"code": "evil", "title_en": "x", "title_fr": "x", "body_en": "x", "body_fr": "x"}),
+                ),
                 _ => None,
             };
             let method: Method = method.parse().unwrap();
@@ -107,7 +146,26 @@ async fn nothing_of_another_organization_is_readable_or_writable() {
                 | "POST /api/v1/people"
                 | "POST /api/v1/organizations"
                 | "POST /api/v1/support-groups"
-                | "GET /api/v1/outbox" => {
+                | "GET /api/v1/outbox"
+                | "POST /api/v1/tickets"
+                | "GET /api/v1/tickets/{number}"
+                | "PATCH /api/v1/tickets/{number}"
+                | "POST /api/v1/tickets/{number}/comments"
+                | "POST /api/v1/tickets/{number}/attachments"
+                | "GET /api/v1/tickets/{number}/attachments/{id}"
+                | "POST /api/v1/tickets/{number}/share"
+                | "PUT /api/v1/tickets/{number}/notifications"
+                | "PUT /api/v1/tickets/{number}/watch"
+                | "POST /api/v1/tickets/{number}/links"
+                | "POST /api/v1/tickets/{number}/merge"
+                | "POST /api/v1/tickets/{number}/redactions"
+                | "POST /api/v1/tickets/bulk"
+                | "POST /api/v1/catalogue/request-types"
+                | "PUT /api/v1/catalogue/request-types/{id}"
+                | "POST /api/v1/catalogue/subcategories"
+                | "PUT /api/v1/catalogue/subcategories/{id}"
+                | "GET /api/v1/canned-responses"
+                | "POST /api/v1/canned-responses" => {
                     assert!(
                         status.is_client_error(),
                         "{email} {route} answered {status}: {response}"
@@ -139,6 +197,10 @@ async fn nothing_of_another_organization_is_readable_or_writable() {
     }
 
     // B's records are exactly as they were.
+    let (_, b_ticket_after) = admin.get(&format!("/api/v1/tickets/{b_number}")).await;
+    assert_eq!(b_ticket_before, b_ticket_after);
+    let (_, planted) = admin.get("/api/v1/tickets?q=planted").await;
+    assert_eq!(planted["items"], json!([]));
     let (_, b_org_after) = admin.get(&format!("/api/v1/organizations/{nhs}")).await;
     let (_, b_person_after) = admin.get(&format!("/api/v1/people/{b_person}")).await;
     assert_eq!(b_org_before, b_org_after);

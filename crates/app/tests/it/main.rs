@@ -7,3 +7,4 @@ mod isolation;
 mod openapi;
 mod people;
 mod signin;
+mod tickets;

@@ -224,3 +224,122 @@ mail-credentials-request-body = { $name } <{ $email }> asks for portal credentia
     Reason given: { $reason }
 
     As local registration authority, please create the account or contact the requester.
+
+## Tickets: errors
+error-phi_detected = This looks like patient health information ({ $what ->
+        [health_card] an Ontario health card number
+        [date_of_birth] a date of birth next to a name
+        [medical_record_number] a medical record number
+       *[other] personal health information
+    }) in { $field }: “{ $excerpt }”. Remove it before saving; your text is kept.
+error-unknown_subcategory = This request type is not in the catalogue: { $field }.
+error-unknown_request_type = This request type does not exist: { $field }.
+error-unknown_kind = This kind of ticket does not exist or you cannot raise it: { $field }.
+error-kind_mismatch = The kind does not match the chosen request type: { $field }.
+error-person_not_in_organization = This person is not an active member of the ticket's organization: { $field }.
+error-unknown_group = This support group does not exist: { $field }.
+error-invalid_datetime = Enter a date and time, like 2026-11-23T08:30: { $field }.
+error-in_future = This date and time is in the future: { $field }.
+error-workaround_conflict = Describe the workaround or tick "No workaround", not both.
+error-out_of_range = This value is out of range: { $field }.
+error-too_many = Too many values: { $field }.
+error-invalid_reference = This reference is not valid: { $field }.
+error-reference_exists = This reference is already on the ticket.
+error-transition_not_allowed = A ticket cannot go from “{ $from }” to “{ $to }”.
+error-ticket_closed = This ticket is closed or cancelled and cannot be changed.
+error-reopen_period_over = This ticket was resolved too long ago to be reopened. Raise a new request and quote its number.
+error-stale_version = Someone changed this ticket after you opened it. Reload it and try again.
+error-nothing_to_change = The request changes nothing.
+error-invalid_escalation = A ticket can only be escalated to a higher tier (2 = application support, 3 = vendor): { $field }.
+error-not_group_member = This person is not a member of the ticket's support group: { $field }.
+error-link_not_allowed = These two tickets cannot be linked this way: { $field }.
+error-already_linked = These tickets are already linked.
+error-unknown_ticket = No ticket you can see has this number: { $field }.
+error-merge_not_allowed = Only open tickets of the same organization and kind of visibility can be merged: { $field }.
+error-nothing_to_redact = Nothing matching was found to redact: { $field }.
+error-attachment_too_large = This file is too large: { $field }.
+error-attachment_type_refused = This type of file cannot be attached. Use images, PDF, text, CSV or Office documents.
+error-attachment_type_mismatch = The file's content does not match its name: { $field }.
+error-empty_file = This file is empty: { $field }.
+error-attachment_infected = The virus scanner refused this file: { $field }.
+error-scanner_unavailable = Files cannot be checked right now. Try again in a few minutes.
+error-invalid_cursor = This page link is not valid; start from the first page.
+error-invalid_form_field = A form field is not valid (standard name, or x_ name with English and French labels): { $field }.
+error-duplicate_field = A form field appears twice: { $field }.
+error-unknown_service_code = This service does not exist: { $field }.
+
+## Tickets: field names
+field-kind = Kind
+field-subcategory_id = Request type
+field-request_type_id = Request type
+field-service_id = Service
+field-on_behalf_of = Raised on behalf of
+field-summary = Summary
+field-details = Details
+field-impact = Impact
+field-urgency = Urgency
+field-priority = Priority
+field-configuration_item = Configuration item
+field-first_occurrence = First occurrence
+field-service_impact = Impact on the service
+field-user_impact = Impact on end users
+field-troubleshooting = Troubleshooting already done
+field-workaround = Workaround
+field-partner_reference = Your ticket number
+field-custom = Form field
+field-channel = Channel
+field-support_group_id = Support group
+field-assignee_id = Assignee
+field-escalate_to_tier = Escalation tier
+field-status_reason = Reason
+field-priority_reason = Reason for the new priority
+field-attachment = Attachment
+field-person = Person
+field-number = Ticket number
+field-into = Ticket to merge into
+field-target = What to redact
+field-text = Text
+field-link = Link
+field-query = Query
+field-limit = Page size
+field-cursor = Page
+field-sort = Sort
+field-organization = Organization
+field-service = Service
+field-group = Support group
+field-assignee = Assignee
+field-numbers = Tickets
+field-fields = Form fields
+field-description_en = Description (English)
+field-description_fr = Description (French)
+field-title_en = Title (English)
+field-title_fr = Title (French)
+field-body_en = Text (English)
+field-body_fr = Text (French)
+field-comment = Comment
+
+## Tickets: mail
+mail-ticket-created-subject = [{ $number }] We received your request: { $summary }
+mail-ticket-created-body = Your request was logged as { $number }: { $summary }
+    Quote this number whenever you contact the service desk about it. Follow it here:
+    { $link }
+mail-ticket-in-progress-subject = [{ $number }] We are working on your request
+mail-ticket-in-progress-body = The service desk is now working on { $number }: { $summary }
+    { $link }
+mail-ticket-pending-subject = [{ $number }] Your request is waiting
+mail-ticket-pending-body = { $number } ({ $summary }) is waiting ({ $status ->
+        [pending_customer] for your answer
+        [pending_vendor] for a vendor
+       *[other] for a planned change
+    }).
+    { $link }
+mail-ticket-resolved-subject = [{ $number }] Your request is resolved
+mail-ticket-resolved-body = The service desk resolved { $number }: { $summary }
+    If the problem is not solved, reopen it from this page:
+    { $link }
+mail-ticket-reply-subject = [{ $number }] New reply: { $summary }
+mail-ticket-reply-body = The service desk replied on { $number }:
+
+    { $body }
+
+    { $link }

@@ -224,3 +224,122 @@ mail-credentials-request-body = { $name } <{ $email }> demande des identifiants 
     Motif indiqué : { $reason }
 
     À titre d'autorité locale d'enregistrement, veuillez créer le compte ou communiquer avec la personne.
+
+## Tickets: errors
+error-phi_detected = Ceci ressemble à des renseignements personnels sur la santé ({ $what ->
+        [health_card] un numéro de carte Santé de l'Ontario
+        [date_of_birth] une date de naissance à côté d'un nom
+        [medical_record_number] un numéro de dossier médical
+       *[other] des renseignements personnels sur la santé
+    }) dans { $field } : « { $excerpt } ». Retirez-les avant d'enregistrer; votre texte est conservé.
+error-unknown_subcategory = Ce type de demande n'est pas au catalogue : { $field }.
+error-unknown_request_type = Ce type de demande n'existe pas : { $field }.
+error-unknown_kind = Ce genre de billet n'existe pas ou vous ne pouvez pas le créer : { $field }.
+error-kind_mismatch = Le genre ne correspond pas au type de demande choisi : { $field }.
+error-person_not_in_organization = Cette personne n'est pas un membre actif de l'organisme du billet : { $field }.
+error-unknown_group = Ce groupe de soutien n'existe pas : { $field }.
+error-invalid_datetime = Entrez une date et une heure, par exemple 2026-11-23T08:30 : { $field }.
+error-in_future = Cette date et heure est dans le futur : { $field }.
+error-workaround_conflict = Décrivez la solution de rechange ou cochez « Aucune solution de rechange », pas les deux.
+error-out_of_range = Cette valeur est hors limites : { $field }.
+error-too_many = Trop de valeurs : { $field }.
+error-invalid_reference = Cette référence n'est pas valide : { $field }.
+error-reference_exists = Cette référence figure déjà au billet.
+error-transition_not_allowed = Un billet ne peut pas passer de « { $from } » à « { $to } ».
+error-ticket_closed = Ce billet est fermé ou annulé et ne peut plus être modifié.
+error-reopen_period_over = Ce billet a été résolu il y a trop longtemps pour être rouvert. Créez une nouvelle demande et citez son numéro.
+error-stale_version = Quelqu'un a modifié ce billet après que vous l'avez ouvert. Rechargez-le et réessayez.
+error-nothing_to_change = La demande ne change rien.
+error-invalid_escalation = Un billet ne peut être acheminé qu'à un palier supérieur (2 = soutien applicatif, 3 = fournisseur) : { $field }.
+error-not_group_member = Cette personne n'est pas membre du groupe de soutien du billet : { $field }.
+error-link_not_allowed = Ces deux billets ne peuvent pas être liés ainsi : { $field }.
+error-already_linked = Ces billets sont déjà liés.
+error-unknown_ticket = Aucun billet visible pour vous ne porte ce numéro : { $field }.
+error-merge_not_allowed = Seuls des billets ouverts du même organisme et de même visibilité peuvent être fusionnés : { $field }.
+error-nothing_to_redact = Rien de correspondant à caviarder : { $field }.
+error-attachment_too_large = Ce fichier est trop volumineux : { $field }.
+error-attachment_type_refused = Ce type de fichier ne peut pas être joint. Utilisez des images, des PDF, du texte, du CSV ou des documents Office.
+error-attachment_type_mismatch = Le contenu du fichier ne correspond pas à son nom : { $field }.
+error-empty_file = Ce fichier est vide : { $field }.
+error-attachment_infected = L'antivirus a refusé ce fichier : { $field }.
+error-scanner_unavailable = Les fichiers ne peuvent pas être vérifiés pour le moment. Réessayez dans quelques minutes.
+error-invalid_cursor = Ce lien de page n'est pas valide; recommencez à la première page.
+error-invalid_form_field = Un champ du formulaire n'est pas valide (nom standard, ou nom x_ avec libellés anglais et français) : { $field }.
+error-duplicate_field = Un champ du formulaire figure deux fois : { $field }.
+error-unknown_service_code = Ce service n'existe pas : { $field }.
+
+## Tickets: field names
+field-kind = Genre
+field-subcategory_id = Type de demande
+field-request_type_id = Type de demande
+field-service_id = Service
+field-on_behalf_of = Créé au nom de
+field-summary = Résumé
+field-details = Détails
+field-impact = Impact
+field-urgency = Urgence
+field-priority = Priorité
+field-configuration_item = Élément de configuration
+field-first_occurrence = Première occurrence
+field-service_impact = Impact sur le service
+field-user_impact = Impact sur les utilisateurs finaux
+field-troubleshooting = Dépannage déjà effectué
+field-workaround = Solution de rechange
+field-partner_reference = Votre numéro de billet
+field-custom = Champ du formulaire
+field-channel = Canal
+field-support_group_id = Groupe de soutien
+field-assignee_id = Responsable
+field-escalate_to_tier = Palier d'acheminement
+field-status_reason = Motif
+field-priority_reason = Motif de la nouvelle priorité
+field-attachment = Pièce jointe
+field-person = Personne
+field-number = Numéro de billet
+field-into = Billet de destination de la fusion
+field-target = Élément à caviarder
+field-text = Texte
+field-link = Lien
+field-query = Requête
+field-limit = Taille de page
+field-cursor = Page
+field-sort = Tri
+field-organization = Organisme
+field-service = Service
+field-group = Groupe de soutien
+field-assignee = Responsable
+field-numbers = Billets
+field-fields = Champs du formulaire
+field-description_en = Description (anglais)
+field-description_fr = Description (français)
+field-title_en = Titre (anglais)
+field-title_fr = Titre (français)
+field-body_en = Texte (anglais)
+field-body_fr = Texte (français)
+field-comment = Commentaire
+
+## Tickets: mail
+mail-ticket-created-subject = [{ $number }] Nous avons reçu votre demande : { $summary }
+mail-ticket-created-body = Votre demande a été consignée sous le numéro { $number } : { $summary }
+    Citez ce numéro chaque fois que vous communiquez avec le service de dépannage à ce sujet. Suivez-la ici :
+    { $link }
+mail-ticket-in-progress-subject = [{ $number }] Nous traitons votre demande
+mail-ticket-in-progress-body = Le service de dépannage traite maintenant { $number } : { $summary }
+    { $link }
+mail-ticket-pending-subject = [{ $number }] Votre demande est en attente
+mail-ticket-pending-body = { $number } ({ $summary }) est en attente ({ $status ->
+        [pending_customer] de votre réponse
+        [pending_vendor] d'un fournisseur
+       *[other] d'un changement planifié
+    }).
+    { $link }
+mail-ticket-resolved-subject = [{ $number }] Votre demande est résolue
+mail-ticket-resolved-body = Le service de dépannage a résolu { $number } : { $summary }
+    Si le problème persiste, rouvrez-la à partir de cette page :
+    { $link }
+mail-ticket-reply-subject = [{ $number }] Nouvelle réponse : { $summary }
+mail-ticket-reply-body = Le service de dépannage a répondu au billet { $number } :
+
+    { $body }
+
+    { $link }

@@ -1,0 +1,1118 @@
+//! Tickets, their timeline, people named on them, links, partner references and the search
+//! index. Every read takes a `TicketScope`; it becomes part of the WHERE clause.
+use crate::error::{StoreError, StoreResult};
+use crate::{Backend, now_db, scope};
+use domain::policy::TicketScope;
+use domain::ticket::{Draft, Status, TicketKind};
+use serde::Serialize;
+use sqlx::{AnyConnection, FromRow, Row};
+
+/// The SQL condition for the tickets (`t`) a scope may see.
+pub fn visible(scope: &TicketScope) -> String {
+    let p = scope.person_id;
+    let mut parts = vec![format!(
+        "(t.restriction = 0 AND {})",
+        scope::condition(&scope.orgs, "t.organization_id", None)
+    )];
+    if scope.privacy {
+        parts.push("t.restriction = 1".to_owned());
+    }
+    if scope.security {
+        parts.push("t.restriction = 2".to_owned());
+    }
+    parts.push(format!(
+        "t.reporter_id = {p} OR t.on_behalf_of_id = {p} OR t.assignee_id = {p} \
+         OR EXISTS (SELECT 1 FROM ticket_people tp WHERE tp.ticket_id = t.id AND tp.person_id = {p})"
+    ));
+    format!("({})", parts.join(" OR "))
+}
+
+/// A ticket with the names a page shows next to its ids.
+#[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
+pub struct Ticket {
+    pub id: i64,
+    pub number: String,
+    pub kind: String,
+    #[serde(skip)]
+    pub restriction: i64,
+    pub organization_id: i64,
+    pub organization_code: String,
+    pub organization_name_en: String,
+    pub organization_name_fr: String,
+    pub service_id: Option<i64>,
+    pub service_code: Option<String>,
+    pub subcategory_id: Option<i64>,
+    pub configuration_item: Option<String>,
+    pub summary: String,
+    pub details: String,
+    pub reporter_id: i64,
+    pub reporter_name: String,
+    pub on_behalf_of_id: Option<i64>,
+    pub on_behalf_of_name: Option<String>,
+    pub impact: i64,
+    pub urgency: i64,
+    pub priority: i64,
+    #[serde(serialize_with = "crate::orgs::as_bool")]
+    #[schema(value_type = bool)]
+    pub priority_overridden: i64,
+    pub status: String,
+    pub support_group_id: Option<i64>,
+    pub support_group_code: Option<String>,
+    pub assignee_id: Option<i64>,
+    pub assignee_name: Option<String>,
+    pub tier: i64,
+    pub channel: String,
+    pub first_occurrence: Option<String>,
+    pub service_impact: Option<String>,
+    pub user_impact: Option<String>,
+    pub troubleshooting: Option<String>,
+    pub workaround: Option<String>,
+    #[serde(serialize_with = "crate::orgs::as_bool")]
+    #[schema(value_type = bool)]
+    pub no_workaround: i64,
+    #[serde(skip)]
+    pub custom_fields: String,
+    pub merged_into_id: Option<i64>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub resolved_at: Option<String>,
+    pub closed_at: Option<String>,
+    pub version: i64,
+}
+
+impl Ticket {
+    pub fn kind(&self) -> TicketKind {
+        TicketKind::parse(&self.kind).unwrap_or(TicketKind::Incident)
+    }
+    pub fn status(&self) -> Status {
+        Status::parse(&self.status).unwrap_or(Status::New)
+    }
+    pub fn custom(&self) -> Vec<(String, String)> {
+        serde_json::from_str(&self.custom_fields).unwrap_or_default()
+    }
+    pub fn is_restricted(&self) -> bool {
+        self.restriction != 0
+    }
+    /// Whether the person is named on the ticket as reporter or the person it is for.
+    pub fn concerns(&self, person: i64) -> bool {
+        self.reporter_id == person || self.on_behalf_of_id == Some(person)
+    }
+}
+
+const SELECT: &str = "SELECT t.id, t.number, t.kind, t.restriction, t.organization_id,
+    o.code AS organization_code, o.name_en AS organization_name_en, o.name_fr AS organization_name_fr,
+    t.service_id, s.code AS service_code, t.subcategory_id, t.configuration_item, t.summary, t.details,
+    t.reporter_id, r.display_name AS reporter_name, t.on_behalf_of_id, b.display_name AS on_behalf_of_name,
+    t.impact, t.urgency, t.priority, t.priority_overridden, t.status, t.support_group_id,
+    g.code AS support_group_code, t.assignee_id, a.display_name AS assignee_name, t.tier, t.channel,
+    t.first_occurrence, t.service_impact, t.user_impact, t.troubleshooting, t.workaround, t.no_workaround,
+    t.custom_fields, t.merged_into_id, t.created_at, t.updated_at, t.resolved_at, t.closed_at, t.version
+  FROM tickets t
+  JOIN organizations o ON o.id = t.organization_id
+  JOIN people r ON r.id = t.reporter_id
+  LEFT JOIN people b ON b.id = t.on_behalf_of_id
+  LEFT JOIN people a ON a.id = t.assignee_id
+  LEFT JOIN services s ON s.id = t.service_id
+  LEFT JOIN support_groups g ON g.id = t.support_group_id";
+
+/// Everything a new ticket needs once it has been checked.
+#[derive(Debug, Clone)]
+pub struct NewTicket {
+    pub kind: TicketKind,
+    pub organization_id: i64,
+    pub service_id: Option<i64>,
+    pub subcategory_id: Option<i64>,
+    pub reporter_id: i64,
+    pub on_behalf_of_id: Option<i64>,
+    pub draft: Draft,
+    pub priority: i64,
+    pub support_group_id: Option<i64>,
+    pub channel: domain::ticket::Channel,
+}
+
+/// Inserts the ticket, its partner references, the "created" timeline entry and its search
+/// document. Returns (id, number).
+pub async fn create(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    actor: &crate::audit::Actor,
+    new: &NewTicket,
+) -> StoreResult<(i64, String)> {
+    // The migration creates a row per kind; the row lock orders concurrent creators.
+    let sequence: i64 = sqlx::query_scalar(
+        "UPDATE ticket_sequences SET last = last + 1 WHERE kind = $1 RETURNING last",
+    )
+    .bind(new.kind.as_str())
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(|| StoreError::Other(format!("no sequence for {}", new.kind)))?;
+    let number = domain::ticket::format_number(new.kind, sequence);
+    let now = now_db();
+    let d = &new.draft;
+    let custom = serde_json::to_string(&d.custom).expect("strings serialize");
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO tickets (number, kind, restriction, organization_id, service_id, subcategory_id,
+            configuration_item, summary, details, reporter_id, on_behalf_of_id, impact, urgency, priority,
+            status, is_open, support_group_id, tier, channel, first_occurrence, service_impact,
+            user_impact, troubleshooting, workaround, no_workaround, custom_fields, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'new', 1, $15, 1, $16,
+                 $17, $18, $19, $20, $21, $22, $23, $24, $24)
+         RETURNING id",
+    )
+    .bind(&number)
+    .bind(new.kind.as_str())
+    .bind(new.kind.restriction().as_db())
+    .bind(new.organization_id)
+    .bind(new.service_id)
+    .bind(new.subcategory_id)
+    .bind(&d.configuration_item)
+    .bind(&d.summary)
+    .bind(&d.details)
+    .bind(new.reporter_id)
+    .bind(new.on_behalf_of_id)
+    .bind(d.impact)
+    .bind(d.urgency)
+    .bind(new.priority)
+    .bind(new.support_group_id)
+    .bind(new.channel.as_str())
+    .bind(d.first_occurrence.map(domain::time::to_db))
+    .bind(&d.service_impact)
+    .bind(&d.user_impact)
+    .bind(&d.troubleshooting)
+    .bind(&d.workaround)
+    .bind(d.no_workaround as i64)
+    .bind(&custom)
+    .bind(&now)
+    .fetch_one(&mut *conn)
+    .await?;
+    for reference in &d.partner_references {
+        add_partner_reference(conn, id, reference).await?;
+    }
+    add_event(
+        conn,
+        id,
+        actor,
+        "created",
+        false,
+        None,
+        serde_json::json!({ "channel": new.channel.as_str(), "priority": new.priority }),
+    )
+    .await?;
+    let mut parts: Vec<&str> = vec![&d.summary, &d.details];
+    parts.extend(d.partner_references.iter().map(String::as_str));
+    let doc = domain::ticket::search_text(&number, &parts);
+    index_insert(conn, backend, id, &doc).await?;
+    Ok((id, number))
+}
+
+pub async fn add_partner_reference(
+    conn: &mut AnyConnection,
+    ticket_id: i64,
+    reference: &str,
+) -> StoreResult<()> {
+    sqlx::query("INSERT INTO ticket_partner_refs (ticket_id, reference) VALUES ($1, $2)")
+        .bind(ticket_id)
+        .bind(reference)
+        .execute(&mut *conn)
+        .await
+        .map_err(StoreError::unique_as("reference_exists"))?;
+    Ok(())
+}
+
+pub async fn remove_partner_reference(
+    conn: &mut AnyConnection,
+    ticket_id: i64,
+    reference: &str,
+) -> StoreResult<bool> {
+    let done =
+        sqlx::query("DELETE FROM ticket_partner_refs WHERE ticket_id = $1 AND reference = $2")
+            .bind(ticket_id)
+            .bind(reference)
+            .execute(&mut *conn)
+            .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+pub async fn partner_references(
+    conn: &mut AnyConnection,
+    ticket_id: i64,
+) -> StoreResult<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT reference FROM ticket_partner_refs WHERE ticket_id = $1 ORDER BY reference",
+    )
+    .bind(ticket_id)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// Adds a timeline entry; returns its id.
+pub async fn add_event(
+    conn: &mut AnyConnection,
+    ticket_id: i64,
+    actor: &crate::audit::Actor,
+    kind: &str,
+    internal: bool,
+    body: Option<&str>,
+    data: serde_json::Value,
+) -> StoreResult<i64> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO ticket_events (ticket_id, at, actor_id, actor_label, kind, internal, body, data)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+    )
+    .bind(ticket_id)
+    .bind(now_db())
+    .bind(actor.person_id)
+    .bind(&actor.label)
+    .bind(kind)
+    .bind(internal as i64)
+    .bind(body)
+    .bind(data.to_string())
+    .fetch_one(&mut *conn)
+    .await?)
+}
+
+async fn index_insert(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    id: i64,
+    doc: &str,
+) -> StoreResult<()> {
+    let sql = match backend {
+        Backend::Sqlite => "INSERT INTO ticket_search (rowid, doc) VALUES ($1, $2)",
+        Backend::Postgres => {
+            "INSERT INTO ticket_search (ticket_id, doc) VALUES ($1, to_tsvector('simple', $2))"
+        }
+    };
+    sqlx::query(sql)
+        .bind(id)
+        .bind(doc)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Adds text (a public comment, a new reference) to a ticket's search document.
+pub async fn index_append(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    id: i64,
+    text: &str,
+) -> StoreResult<()> {
+    let folded = domain::ticket::search_text("", &[text]);
+    let sql = match backend {
+        Backend::Sqlite => "UPDATE ticket_search SET doc = doc || ' ' || $2 WHERE rowid = $1",
+        Backend::Postgres => {
+            "UPDATE ticket_search SET doc = doc || to_tsvector('simple', $2) WHERE ticket_id = $1"
+        }
+    };
+    sqlx::query(sql)
+        .bind(id)
+        .bind(folded)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Rebuilds a ticket's search document from what is stored (after an edit or a redaction).
+pub async fn reindex(conn: &mut AnyConnection, backend: Backend, id: i64) -> StoreResult<()> {
+    let row = sqlx::query("SELECT number, summary, details FROM tickets WHERE id = $1")
+        .bind(id)
+        .fetch_one(&mut *conn)
+        .await?;
+    let number: String = row.try_get("number")?;
+    let summary: String = row.try_get("summary")?;
+    let details: String = row.try_get("details")?;
+    let comments: Vec<String> = sqlx::query_scalar(
+        "SELECT body FROM ticket_events WHERE ticket_id = $1 AND kind = 'comment' AND internal = 0 AND body IS NOT NULL ORDER BY id",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let references = partner_references(conn, id).await?;
+    let mut parts: Vec<&str> = vec![&summary, &details];
+    parts.extend(references.iter().map(String::as_str));
+    parts.extend(comments.iter().map(String::as_str));
+    let doc = domain::ticket::search_text(&number, &parts);
+    let delete = match backend {
+        Backend::Sqlite => "DELETE FROM ticket_search WHERE rowid = $1",
+        Backend::Postgres => "DELETE FROM ticket_search WHERE ticket_id = $1",
+    };
+    sqlx::query(delete).bind(id).execute(&mut *conn).await?;
+    index_insert(conn, backend, id, &doc).await
+}
+
+pub async fn get(conn: &mut AnyConnection, scope: &TicketScope, id: i64) -> StoreResult<Ticket> {
+    let sql = format!("{SELECT} WHERE t.id = $1 AND {}", visible(scope));
+    sqlx::query_as(&sql)
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(StoreError::NotFound)
+}
+
+pub async fn get_by_number(
+    conn: &mut AnyConnection,
+    scope: &TicketScope,
+    number: &str,
+) -> StoreResult<Ticket> {
+    let (kind, sequence) = domain::ticket::parse_number(number).ok_or(StoreError::NotFound)?;
+    let number = domain::ticket::format_number(kind, sequence);
+    let sql = format!("{SELECT} WHERE t.number = $1 AND {}", visible(scope));
+    sqlx::query_as(&sql)
+        .bind(number)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(StoreError::NotFound)
+}
+
+/// Which tickets a list shows.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub q: Option<String>,
+    /// `None`: every status; `Some(vec![])` is treated as "open".
+    pub statuses: Option<Vec<Status>>,
+    pub open_only: bool,
+    pub organization_id: Option<i64>,
+    pub service_id: Option<i64>,
+    pub support_group_id: Option<i64>,
+    pub assignee_id: Option<i64>,
+    pub unassigned: bool,
+    pub priority: Option<i64>,
+    pub kind: Option<TicketKind>,
+    /// Tickets this person reported, or were raised for them, or shared with them.
+    pub involving: Option<i64>,
+    pub sort: Sort,
+    pub cursor: Option<Cursor>,
+    pub limit: i64,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Sort {
+    #[default]
+    Newest,
+    Oldest,
+    /// Highest priority first, then oldest: the order a queue is worked in.
+    Priority,
+    Updated,
+}
+
+impl Sort {
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "newest" => Some(Sort::Newest),
+            "oldest" => Some(Sort::Oldest),
+            "priority" => Some(Sort::Priority),
+            "updated" => Some(Sort::Updated),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sort::Newest => "newest",
+            Sort::Oldest => "oldest",
+            Sort::Priority => "priority",
+            Sort::Updated => "updated",
+        }
+    }
+}
+
+/// Where the next page starts: the sort key of the last row shown and its id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    pub key: String,
+    pub id: i64,
+}
+
+impl Cursor {
+    pub fn encode(&self) -> String {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{}|{}", self.id, self.key))
+    }
+    pub fn decode(value: &str) -> Option<Self> {
+        use base64::Engine;
+        let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(value)
+            .ok()?;
+        let raw = String::from_utf8(raw).ok()?;
+        let (id, key) = raw.split_once('|')?;
+        let cursor = Self {
+            key: key.to_owned(),
+            id: id.parse().ok()?,
+        };
+        // Keys are priorities (digits) or stored instants; anything else is a forgery.
+        let key_ok = cursor.key.is_empty()
+            || cursor.key.bytes().all(|b| b.is_ascii_digit())
+            || domain::time::from_db(&cursor.key).is_some();
+        key_ok.then_some(cursor)
+    }
+}
+
+/// A page of tickets and the cursor of the next one.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub tickets: Vec<Ticket>,
+    pub next: Option<Cursor>,
+}
+
+/// Lists tickets the scope may see, filtered, sorted and paged by cursor. A query `q`
+/// that is a ticket number finds that ticket; other text goes to the full-text index.
+pub async fn list(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    scope: &TicketScope,
+    filter: &Filter,
+) -> StoreResult<Page> {
+    let mut sql = format!("{SELECT} WHERE {}", visible(scope));
+    let mut binds: Vec<Bind> = Vec::new();
+    fn push(binds: &mut Vec<Bind>, sql: &mut String, clause: &str, value: Bind) {
+        binds.push(value);
+        sql.push_str(&clause.replace('?', &format!("${}", binds.len())));
+    }
+    if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        if let Some((kind, seq)) = domain::ticket::parse_number(q) {
+            push(
+                &mut binds,
+                &mut sql,
+                " AND t.number = ?",
+                Bind::Text(domain::ticket::format_number(kind, seq)),
+            );
+        } else {
+            let terms = domain::ticket::search_terms(q);
+            if terms.is_empty() {
+                return Ok(Page {
+                    tickets: Vec::new(),
+                    next: None,
+                });
+            }
+            let (clause, query) = match backend {
+                Backend::Sqlite => (
+                    " AND t.id IN (SELECT rowid FROM ticket_search WHERE ticket_search MATCH ?)",
+                    fts5_query(&terms),
+                ),
+                Backend::Postgres => (
+                    " AND t.id IN (SELECT ticket_id FROM ticket_search WHERE doc @@ to_tsquery('simple', ?))",
+                    tsquery(&terms),
+                ),
+            };
+            push(&mut binds, &mut sql, clause, Bind::Text(query));
+        }
+    }
+    if let Some(statuses) = &filter.statuses {
+        let list: Vec<String> = statuses
+            .iter()
+            .map(|s| format!("'{}'", s.as_str()))
+            .collect();
+        if !list.is_empty() {
+            sql.push_str(&format!(" AND t.status IN ({})", list.join(", ")));
+        }
+    }
+    if filter.open_only {
+        sql.push_str(" AND t.is_open = 1");
+    }
+    if let Some(org) = filter.organization_id {
+        push(
+            &mut binds,
+            &mut sql,
+            " AND t.organization_id = ?",
+            Bind::Int(org),
+        );
+    }
+    if let Some(service) = filter.service_id {
+        push(
+            &mut binds,
+            &mut sql,
+            " AND t.service_id = ?",
+            Bind::Int(service),
+        );
+    }
+    if let Some(group) = filter.support_group_id {
+        push(
+            &mut binds,
+            &mut sql,
+            " AND t.support_group_id = ?",
+            Bind::Int(group),
+        );
+    }
+    if let Some(assignee) = filter.assignee_id {
+        push(
+            &mut binds,
+            &mut sql,
+            " AND t.assignee_id = ?",
+            Bind::Int(assignee),
+        );
+    }
+    if filter.unassigned {
+        sql.push_str(" AND t.assignee_id IS NULL");
+    }
+    if let Some(priority) = filter.priority {
+        push(
+            &mut binds,
+            &mut sql,
+            " AND t.priority = ?",
+            Bind::Int(priority),
+        );
+    }
+    if let Some(kind) = filter.kind {
+        push(
+            &mut binds,
+            &mut sql,
+            " AND t.kind = ?",
+            Bind::Text(kind.as_str().to_owned()),
+        );
+    }
+    if let Some(person) = filter.involving {
+        sql.push_str(&format!(
+            " AND (t.reporter_id = {person} OR t.on_behalf_of_id = {person} \
+             OR EXISTS (SELECT 1 FROM ticket_people tp2 WHERE tp2.ticket_id = t.id AND tp2.person_id = {person}))"
+        ));
+    }
+    if let Some(cursor) = &filter.cursor {
+        let id = cursor.id;
+        match filter.sort {
+            Sort::Newest => sql.push_str(&format!(" AND t.id < {id}")),
+            Sort::Oldest => sql.push_str(&format!(" AND t.id > {id}")),
+            Sort::Priority => {
+                let p: i64 = cursor.key.parse().unwrap_or(0);
+                sql.push_str(&format!(
+                    " AND (t.priority > {p} OR (t.priority = {p} AND t.id > {id}))"
+                ));
+            }
+            Sort::Updated => {
+                binds.push(Bind::Text(cursor.key.clone()));
+                let n = binds.len();
+                sql.push_str(&format!(
+                    " AND (t.updated_at < ${n} OR (t.updated_at = ${n} AND t.id < {id}))"
+                ));
+            }
+        }
+    }
+    sql.push_str(match filter.sort {
+        Sort::Newest => " ORDER BY t.id DESC",
+        Sort::Oldest => " ORDER BY t.id ASC",
+        Sort::Priority => " ORDER BY t.priority ASC, t.id ASC",
+        Sort::Updated => " ORDER BY t.updated_at DESC, t.id DESC",
+    });
+    let limit = filter.limit.clamp(1, 200);
+    sql.push_str(&format!(" LIMIT {}", limit + 1));
+    let mut query = sqlx::query_as::<_, Ticket>(&sql);
+    for bind in binds {
+        query = match bind {
+            Bind::Int(v) => query.bind(v),
+            Bind::Text(v) => query.bind(v),
+        };
+    }
+    let mut tickets = query.fetch_all(&mut *conn).await?;
+    let next = if tickets.len() as i64 > limit {
+        tickets.truncate(limit as usize);
+        tickets.last().map(|t| Cursor {
+            key: match filter.sort {
+                Sort::Priority => t.priority.to_string(),
+                Sort::Updated => t.updated_at.clone(),
+                _ => String::new(),
+            },
+            id: t.id,
+        })
+    } else {
+        None
+    };
+    Ok(Page { tickets, next })
+}
+
+enum Bind {
+    Int(i64),
+    Text(String),
+}
+
+/// `"a" "b"*`: every word, the last one as a prefix (people search as they type).
+fn fts5_query(terms: &[String]) -> String {
+    let mut out: Vec<String> = terms.iter().map(|t| format!("\"{t}\"")).collect();
+    if let Some(last) = out.last_mut() {
+        last.push('*');
+    }
+    out.join(" ")
+}
+
+/// `a & b:*`: the same for PostgreSQL.
+fn tsquery(terms: &[String]) -> String {
+    let mut out: Vec<String> = terms.to_vec();
+    if let Some(last) = out.last_mut() {
+        last.push_str(":*");
+    }
+    out.join(" & ")
+}
+
+/// Open tickets the scope may see that involve the person: the portal's "Requests" counter.
+pub async fn count_open_involving(
+    conn: &mut AnyConnection,
+    scope: &TicketScope,
+    person: i64,
+) -> StoreResult<i64> {
+    let sql = format!(
+        "SELECT COUNT(*) FROM tickets t WHERE t.is_open = 1 AND {} AND (t.reporter_id = {person} OR t.on_behalf_of_id = {person}
+           OR EXISTS (SELECT 1 FROM ticket_people tp2 WHERE tp2.ticket_id = t.id AND tp2.person_id = {person}))",
+        visible(scope)
+    );
+    Ok(sqlx::query_scalar(&sql).fetch_one(&mut *conn).await?)
+}
+
+/// Open tickets per support group: the queue counters of the agent console.
+pub async fn open_counts_by_group(
+    conn: &mut AnyConnection,
+    scope: &TicketScope,
+) -> StoreResult<Vec<(i64, i64)>> {
+    let sql = format!(
+        "SELECT t.support_group_id, COUNT(*) AS n FROM tickets t
+         WHERE t.is_open = 1 AND t.support_group_id IS NOT NULL AND {} GROUP BY t.support_group_id",
+        visible(scope)
+    );
+    let rows = sqlx::query(&sql).fetch_all(&mut *conn).await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get::<i64, _>(0)?, r.try_get::<i64, _>(1)?)))
+        .collect()
+}
+
+/// One entry of a ticket's timeline.
+#[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
+pub struct Event {
+    pub id: i64,
+    pub at: String,
+    pub actor_id: Option<i64>,
+    pub actor_label: String,
+    pub kind: String,
+    #[serde(serialize_with = "crate::orgs::as_bool")]
+    #[schema(value_type = bool)]
+    pub internal: i64,
+    pub body: Option<String>,
+    #[schema(value_type = Object)]
+    #[serde(serialize_with = "as_json")]
+    pub data: String,
+    #[serde(serialize_with = "crate::orgs::as_bool")]
+    #[schema(value_type = bool)]
+    pub redacted: i64,
+}
+
+fn as_json<S: serde::Serializer>(value: &str, s: S) -> Result<S::Ok, S::Error> {
+    let v: serde_json::Value = serde_json::from_str(value).unwrap_or(serde_json::Value::Null);
+    v.serialize(s)
+}
+
+impl Event {
+    pub fn data(&self) -> serde_json::Value {
+        serde_json::from_str(&self.data).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+pub async fn events(
+    conn: &mut AnyConnection,
+    ticket_id: i64,
+    include_internal: bool,
+) -> StoreResult<Vec<Event>> {
+    let sql = format!(
+        "SELECT id, at, actor_id, actor_label, kind, internal, body, data, redacted FROM ticket_events
+         WHERE ticket_id = $1 {} ORDER BY id",
+        if include_internal { "" } else { "AND internal = 0" }
+    );
+    Ok(sqlx::query_as(&sql)
+        .bind(ticket_id)
+        .fetch_all(&mut *conn)
+        .await?)
+}
+
+pub async fn event(conn: &mut AnyConnection, ticket_id: i64, event_id: i64) -> StoreResult<Event> {
+    sqlx::query_as(
+        "SELECT id, at, actor_id, actor_label, kind, internal, body, data, redacted FROM ticket_events WHERE ticket_id = $1 AND id = $2",
+    )
+    .bind(ticket_id)
+    .bind(event_id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(StoreError::NotFound)
+}
+
+pub async fn set_event_body(
+    conn: &mut AnyConnection,
+    event_id: i64,
+    body: &str,
+) -> StoreResult<()> {
+    sqlx::query("UPDATE ticket_events SET body = $1, redacted = 1 WHERE id = $2")
+        .bind(body)
+        .bind(event_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Writes changed columns of a ticket, bumping its version. `expected_version` guards
+/// against two people editing at once: a stale version is a conflict, nothing is written.
+pub async fn update_columns(
+    conn: &mut AnyConnection,
+    id: i64,
+    expected_version: i64,
+    changes: &[(&'static str, ColumnValue)],
+) -> StoreResult<()> {
+    let mut sql = String::from("UPDATE tickets SET version = version + 1, updated_at = $1");
+    for (i, (column, _)) in changes.iter().enumerate() {
+        debug_assert!(column.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'));
+        sql.push_str(&format!(", {column} = ${}", i + 2));
+    }
+    let n = changes.len();
+    sql.push_str(&format!(" WHERE id = ${} AND version = ${}", n + 2, n + 3));
+    let mut query = sqlx::query(&sql).bind(now_db());
+    for (_, value) in changes {
+        query = match value {
+            ColumnValue::Int(v) => query.bind(*v),
+            ColumnValue::Text(v) => query.bind(v.clone()),
+        };
+    }
+    let done = query
+        .bind(id)
+        .bind(expected_version)
+        .execute(&mut *conn)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::Conflict("stale_version"));
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ColumnValue {
+    Int(Option<i64>),
+    Text(Option<String>),
+}
+
+/// People named on a ticket beyond reporter, raised-for and assignee.
+#[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
+pub struct NamedPerson {
+    pub person_id: i64,
+    pub display_name: String,
+    pub email: String,
+    pub role: String,
+    #[serde(serialize_with = "crate::orgs::as_bool")]
+    #[schema(value_type = bool)]
+    pub muted: i64,
+}
+
+pub async fn people(conn: &mut AnyConnection, ticket_id: i64) -> StoreResult<Vec<NamedPerson>> {
+    Ok(sqlx::query_as(
+        "SELECT tp.person_id, p.display_name, p.email, tp.role, tp.muted FROM ticket_people tp
+         JOIN people p ON p.id = tp.person_id WHERE tp.ticket_id = $1 ORDER BY p.display_name",
+    )
+    .bind(ticket_id)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// Names a person on the ticket (`watcher` or `shared`). Returns false if already named.
+pub async fn add_person(
+    conn: &mut AnyConnection,
+    ticket_id: i64,
+    person_id: i64,
+    role: &str,
+) -> StoreResult<bool> {
+    let exists: Option<i64> =
+        sqlx::query_scalar("SELECT 1 FROM ticket_people WHERE ticket_id = $1 AND person_id = $2")
+            .bind(ticket_id)
+            .bind(person_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    if exists.is_some() {
+        return Ok(false);
+    }
+    sqlx::query(
+        "INSERT INTO ticket_people (ticket_id, person_id, role, muted) VALUES ($1, $2, $3, 0)",
+    )
+    .bind(ticket_id)
+    .bind(person_id)
+    .bind(role)
+    .execute(&mut *conn)
+    .await?;
+    Ok(true)
+}
+
+pub async fn remove_person(
+    conn: &mut AnyConnection,
+    ticket_id: i64,
+    person_id: i64,
+) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "DELETE FROM ticket_people WHERE ticket_id = $1 AND person_id = $2 AND muted = 0",
+    )
+    .bind(ticket_id)
+    .bind(person_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Turns a person's notifications for a ticket off or on. A reporter who mutes is kept as
+/// a `muted` row so that the choice survives.
+pub async fn set_muted(
+    conn: &mut AnyConnection,
+    ticket_id: i64,
+    person_id: i64,
+    muted: bool,
+) -> StoreResult<()> {
+    let updated =
+        sqlx::query("UPDATE ticket_people SET muted = $1 WHERE ticket_id = $2 AND person_id = $3")
+            .bind(muted as i64)
+            .bind(ticket_id)
+            .bind(person_id)
+            .execute(&mut *conn)
+            .await?;
+    if updated.rows_affected() == 0 && muted {
+        sqlx::query("INSERT INTO ticket_people (ticket_id, person_id, role, muted) VALUES ($1, $2, 'self', 1)")
+            .bind(ticket_id)
+            .bind(person_id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+pub async fn is_muted(
+    conn: &mut AnyConnection,
+    ticket_id: i64,
+    person_id: i64,
+) -> StoreResult<bool> {
+    let muted: Option<i64> = sqlx::query_scalar(
+        "SELECT muted FROM ticket_people WHERE ticket_id = $1 AND person_id = $2",
+    )
+    .bind(ticket_id)
+    .bind(person_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(muted == Some(1))
+}
+
+/// A link between two tickets, seen from one of them.
+#[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
+pub struct Link {
+    pub kind: String,
+    /// `out` when this ticket points at the other (this incident is caused by that problem).
+    pub direction: String,
+    pub ticket_id: i64,
+    pub number: String,
+    pub summary: String,
+    pub status: String,
+}
+
+/// Links of a ticket. Only linked tickets the scope may see are listed.
+pub async fn links(
+    conn: &mut AnyConnection,
+    scope: &TicketScope,
+    ticket_id: i64,
+) -> StoreResult<Vec<Link>> {
+    let sql = format!(
+        "SELECT l.kind, 'out' AS direction, t.id AS ticket_id, t.number, t.summary, t.status
+           FROM ticket_links l JOIN tickets t ON t.id = l.to_id WHERE l.from_id = $1 AND {v}
+         UNION ALL
+         SELECT l.kind, 'in' AS direction, t.id AS ticket_id, t.number, t.summary, t.status
+           FROM ticket_links l JOIN tickets t ON t.id = l.from_id WHERE l.to_id = $1 AND {v}
+         ORDER BY number",
+        v = visible(scope)
+    );
+    Ok(sqlx::query_as(&sql)
+        .bind(ticket_id)
+        .fetch_all(&mut *conn)
+        .await?)
+}
+
+pub async fn add_link(
+    conn: &mut AnyConnection,
+    from_id: i64,
+    to_id: i64,
+    kind: domain::ticket::LinkKind,
+) -> StoreResult<()> {
+    let existing: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM ticket_links WHERE (from_id = $1 AND to_id = $2) OR (from_id = $2 AND to_id = $1)",
+    )
+    .bind(from_id)
+    .bind(to_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if existing.is_some() {
+        return Err(StoreError::Conflict("already_linked"));
+    }
+    sqlx::query(
+        "INSERT INTO ticket_links (from_id, to_id, kind, created_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(from_id)
+    .bind(to_id)
+    .bind(kind.as_str())
+    .bind(now_db())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// An attachment's stored metadata.
+#[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
+pub struct Attachment {
+    pub id: i64,
+    pub ticket_id: i64,
+    pub event_id: Option<i64>,
+    pub filename: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+    #[serde(serialize_with = "crate::orgs::as_bool")]
+    #[schema(value_type = bool)]
+    pub internal: i64,
+    pub uploaded_by: Option<i64>,
+    pub created_at: String,
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn add_attachment(
+    conn: &mut AnyConnection,
+    ticket_id: i64,
+    event_id: Option<i64>,
+    filename: &str,
+    content_type: &str,
+    size: i64,
+    sha256: &str,
+    internal: bool,
+    uploaded_by: Option<i64>,
+) -> StoreResult<i64> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO attachments (ticket_id, event_id, filename, content_type, size, sha256, internal, uploaded_by, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+    )
+    .bind(ticket_id)
+    .bind(event_id)
+    .bind(filename)
+    .bind(content_type)
+    .bind(size)
+    .bind(sha256)
+    .bind(internal as i64)
+    .bind(uploaded_by)
+    .bind(now_db())
+    .fetch_one(&mut *conn)
+    .await?)
+}
+
+pub async fn attachments(
+    conn: &mut AnyConnection,
+    ticket_id: i64,
+    include_internal: bool,
+) -> StoreResult<Vec<Attachment>> {
+    let sql = format!(
+        "SELECT id, ticket_id, event_id, filename, content_type, size, sha256, internal, uploaded_by, created_at
+         FROM attachments WHERE ticket_id = $1 {} ORDER BY id",
+        if include_internal { "" } else { "AND internal = 0" }
+    );
+    Ok(sqlx::query_as(&sql)
+        .bind(ticket_id)
+        .fetch_all(&mut *conn)
+        .await?)
+}
+
+pub async fn attachment(
+    conn: &mut AnyConnection,
+    ticket_id: i64,
+    id: i64,
+) -> StoreResult<Attachment> {
+    sqlx::query_as(
+        "SELECT id, ticket_id, event_id, filename, content_type, size, sha256, internal, uploaded_by, created_at
+         FROM attachments WHERE ticket_id = $1 AND id = $2",
+    )
+    .bind(ticket_id)
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(StoreError::NotFound)
+}
+
+/// Moves what a duplicate holds onto the surviving ticket: people, partner references,
+/// attachments and links. The duplicate keeps its own timeline.
+pub async fn merge_into(
+    conn: &mut AnyConnection,
+    duplicate: i64,
+    survivor: i64,
+) -> StoreResult<()> {
+    for sql in [
+        "INSERT INTO ticket_people (ticket_id, person_id, role, muted)
+           SELECT $2, person_id, role, muted FROM ticket_people d WHERE d.ticket_id = $1
+           AND NOT EXISTS (SELECT 1 FROM ticket_people s WHERE s.ticket_id = $2 AND s.person_id = d.person_id)",
+        "INSERT INTO ticket_partner_refs (ticket_id, reference)
+           SELECT $2, reference FROM ticket_partner_refs d WHERE d.ticket_id = $1
+           AND NOT EXISTS (SELECT 1 FROM ticket_partner_refs s WHERE s.ticket_id = $2 AND s.reference = d.reference)",
+        "UPDATE attachments SET ticket_id = $2, event_id = NULL WHERE ticket_id = $1",
+    ] {
+        sqlx::query(sql).bind(duplicate).bind(survivor).execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// People of an organization who may be named on its tickets (share, raise on behalf of).
+pub async fn colleague(
+    conn: &mut AnyConnection,
+    organization_id: i64,
+    person: &str,
+) -> StoreResult<(i64, String)> {
+    let row = match person.trim().parse::<i64>() {
+        Ok(id) => {
+            sqlx::query("SELECT id, display_name FROM people WHERE id = $1 AND organization_id = $2 AND active = 1")
+                .bind(id)
+                .bind(organization_id)
+                .fetch_optional(&mut *conn)
+                .await?
+        }
+        Err(_) => {
+            sqlx::query("SELECT id, display_name FROM people WHERE email = $1 AND organization_id = $2 AND active = 1")
+                .bind(person.trim().to_lowercase())
+                .bind(organization_id)
+                .fetch_optional(&mut *conn)
+                .await?
+        }
+    };
+    let row = row.ok_or(StoreError::Conflict("person_not_in_organization"))?;
+    Ok((row.try_get("id")?, row.try_get("display_name")?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::policy::OrgScope;
+
+    #[test]
+    fn cursors_round_trip_and_refuse_forgery() {
+        let c = Cursor {
+            key: "2".into(),
+            id: 99,
+        };
+        assert_eq!(Cursor::decode(&c.encode()), Some(c));
+        let t = Cursor {
+            key: "2026-11-23T10:00:00.000000Z".into(),
+            id: 5,
+        };
+        assert_eq!(Cursor::decode(&t.encode()), Some(t));
+        use base64::Engine;
+        let forged = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("1|1 OR 1=1");
+        assert_eq!(Cursor::decode(&forged), None);
+        assert_eq!(Cursor::decode("%%%"), None);
+    }
+
+    #[test]
+    fn search_queries_are_built_from_safe_terms() {
+        let terms = domain::ticket::search_terms("flux \"HL7\" retardé");
+        assert_eq!(fts5_query(&terms), "\"flux\" \"hl7\" \"retarde\"*");
+        assert_eq!(tsquery(&terms), "flux & hl7 & retarde:*");
+    }
+
+    #[test]
+    fn visibility_condition() {
+        let scope = TicketScope {
+            person_id: 7,
+            orgs: OrgScope::Nothing,
+            privacy: false,
+            security: true,
+        };
+        let sql = visible(&scope);
+        assert!(sql.contains("(t.restriction = 0 AND 1 = 0)"));
+        assert!(sql.contains("t.restriction = 2"));
+        assert!(!sql.contains("t.restriction = 1"));
+        assert!(sql.contains("t.reporter_id = 7"));
+    }
+}
