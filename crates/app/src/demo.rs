@@ -511,6 +511,19 @@ fn canned_responses() -> Vec<store::catalogue::CannedResponse> {
     ]
 }
 
+/// (organization, reporter, catalogue path, summary, details, kind, impact, urgency, channel)
+type DemoTicket = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    domain::ticket::TicketKind,
+    i64,
+    i64,
+    domain::ticket::Channel,
+);
+
 /// A few tickets so that the portal and the console are not empty.
 async fn demo_tickets(
     tx: &mut store::Conn,
@@ -518,7 +531,7 @@ async fn demo_tickets(
     orgs: &std::collections::HashMap<String, i64>,
 ) -> anyhow::Result<()> {
     use domain::ticket::{Channel, Draft, TicketKind};
-    let samples: [(&str, &str, &str, &str, &str, TicketKind, i64, i64, Channel); 5] = [
+    let samples: [DemoTicket; 5] = [
         (
             "HHS",
             "clinician@hhs.example",

@@ -385,6 +385,35 @@ pub async fn principal(conn: &mut AnyConnection, person_id: i64) -> StoreResult<
     }))
 }
 
+/// The principal of a person already loaded, given the operator's organization id (which
+/// callers cache): one query for the roles in force.
+pub async fn principal_of(
+    conn: &mut AnyConnection,
+    person: &Person,
+    operator_org_id: i64,
+) -> StoreResult<Option<Principal>> {
+    if !person.is_active() {
+        return Ok(None);
+    }
+    let grants = roles_of(conn, person.id)
+        .await?
+        .into_iter()
+        .filter(|a| a.status == RoleStatus::Active.as_str())
+        .filter_map(|a| {
+            Role::parse(&a.role).map(|role| Grant {
+                organization_id: a.organization_id,
+                role,
+            })
+        })
+        .collect();
+    Ok(Some(Principal {
+        person_id: person.id,
+        organization_id: person.organization_id,
+        operator_org_id,
+        grants,
+    }))
+}
+
 /// People holding `role` at an organization, for routing (e.g. the LRAs who receive
 /// credential requests).
 pub async fn holders_of(

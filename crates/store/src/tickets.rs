@@ -462,7 +462,168 @@ pub async fn list(
     scope: &TicketScope,
     filter: &Filter,
 ) -> StoreResult<Page> {
+    let q = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
+    let Some(q) = q.filter(|q| domain::ticket::parse_number(q).is_none()) else {
+        return list_where(conn, backend, scope, filter, None).await;
+    };
+    if filter.sort != Sort::Newest {
+        return list_where(conn, backend, scope, filter, None).await;
+    }
+    let terms = domain::ticket::search_terms(q);
+    if terms.is_empty() {
+        return Ok(Page {
+            tickets: Vec::new(),
+            next: None,
+        });
+    }
+    // Newest first: walk the index's matches from the newest down in growing chunks and
+    // keep the visible ones, so a common word costs a page, not every match.
+    let limit = filter.limit.clamp(1, 200);
+    let mut upper = filter.cursor.as_ref().map_or(i64::MAX, |c| c.id);
+    let mut chunk: i64 = 200;
+    let mut walked: i64 = 0;
+    let mut found: Vec<Ticket> = Vec::new();
+    let inner = Filter {
+        q: None,
+        cursor: None,
+        ..filter.clone()
+    };
+    while found.len() as i64 <= limit {
+        if walked > 100_000 {
+            // A narrow scope and a common word: let the database do the rest at once.
+            let rest = Filter {
+                cursor: Some(Cursor {
+                    key: String::new(),
+                    id: upper,
+                }),
+                limit: limit + 1 - found.len() as i64,
+                ..filter.clone()
+            };
+            // Asking for one row more than the page holds tells whether a next page exists.
+            found.extend(list_where(conn, backend, scope, &rest, None).await?.tickets);
+            break;
+        }
+        let ids = search_ids(conn, backend, &terms, upper, chunk).await?;
+        let Some(&last) = ids.last() else { break };
+        upper = last;
+        walked += ids.len() as i64;
+        let page = list_where(
+            conn,
+            backend,
+            scope,
+            &Filter {
+                limit: limit + 1 - found.len() as i64,
+                ..inner.clone()
+            },
+            Some(&ids),
+        )
+        .await?;
+        found.extend(page.tickets);
+        if (ids.len() as i64) < chunk {
+            break;
+        }
+        chunk = (chunk * 4).min(20_000);
+    }
+    let next = if found.len() as i64 > limit {
+        found.truncate(limit as usize);
+        found.last().map(|t| Cursor {
+            key: String::new(),
+            id: t.id,
+        })
+    } else {
+        None
+    };
+    Ok(Page {
+        tickets: found,
+        next,
+    })
+}
+
+/// Ids of tickets whose search document matches every term, newest first, below `upper`.
+async fn search_ids(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    terms: &[String],
+    upper: i64,
+    limit: i64,
+) -> StoreResult<Vec<i64>> {
+    match backend {
+        Backend::Sqlite => Ok(sqlx::query_scalar(
+            "SELECT rowid FROM ticket_search WHERE ticket_search MATCH $1 AND rowid < $2 ORDER BY rowid DESC LIMIT $3",
+        )
+        .bind(fts5_query(terms))
+        .bind(upper)
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await?),
+        Backend::Postgres => postgres_search_ids(conn, &tsquery(terms), upper, limit).await,
+    }
+}
+
+/// Ids of the newest rows checked directly before asking the GIN index (see below).
+const RECENT_WINDOW: i64 = 5_000;
+
+/// PostgreSQL cannot tell a rare word from a common one in its statistics, and it picks a
+/// backward scan of the newest rows for both, which for a rare word reads the whole table.
+/// So: look in the newest rows first; a word common enough to fill the page there is done.
+/// Otherwise its matches are sparse, and the GIN index (bitmap scan) finds the rest fast.
+async fn postgres_search_ids(
+    conn: &mut AnyConnection,
+    query: &str,
+    upper: i64,
+    limit: i64,
+) -> StoreResult<Vec<i64>> {
+    let newest: Option<i64> = sqlx::query_scalar("SELECT MAX(ticket_id) FROM ticket_search")
+        .fetch_one(&mut *conn)
+        .await?;
+    let upper = upper.min(newest.unwrap_or(0).saturating_add(1));
+    let lower = upper.saturating_sub(RECENT_WINDOW);
+    let mut ids: Vec<i64> = sqlx::query_scalar(
+        "SELECT ticket_id FROM ticket_search WHERE doc @@ to_tsquery('simple', $1)
+           AND ticket_id < $2 AND ticket_id >= $3 ORDER BY ticket_id DESC LIMIT $4",
+    )
+    .bind(query)
+    .bind(upper)
+    .bind(lower)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    if (ids.len() as i64) < limit && lower > 0 {
+        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+        sqlx::query("SET LOCAL enable_indexscan = off")
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("SET LOCAL enable_seqscan = off")
+            .execute(&mut *tx)
+            .await?;
+        let rest: Vec<i64> = sqlx::query_scalar(
+            "SELECT ticket_id FROM ticket_search WHERE doc @@ to_tsquery('simple', $1)
+               AND ticket_id < $2 ORDER BY ticket_id DESC LIMIT $3",
+        )
+        .bind(query)
+        .bind(lower)
+        .bind(limit - ids.len() as i64)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        ids.extend(rest);
+    }
+    Ok(ids)
+}
+
+/// The list query itself; `only_ids` restricts it to those tickets (a chunk of search hits).
+async fn list_where(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    scope: &TicketScope,
+    filter: &Filter,
+    only_ids: Option<&[i64]>,
+) -> StoreResult<Page> {
     let mut sql = format!("{SELECT} WHERE {}", visible(scope));
+    if let Some(ids) = only_ids {
+        let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+        sql.push_str(&format!(" AND t.id IN ({})", list.join(", ")));
+    }
     let mut binds: Vec<Bind> = Vec::new();
     fn push(binds: &mut Vec<Bind>, sql: &mut String, clause: &str, value: Bind) {
         binds.push(value);

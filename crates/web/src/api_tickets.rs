@@ -179,8 +179,8 @@ pub async fn create_ticket(
 ) -> AppResult<Response> {
     let ApiUser(ctx, who) = api_user;
     let actor = ctx.actor();
-    let (_, number) = tickets::raise(&state, &who, &actor, &body, Channel::Api, &[]).await?;
-    let view = tickets::view(&state, &who, &actor, &number).await?;
+    let (id, number) = tickets::raise(&state, &who, &actor, &body, Channel::Api, &[]).await?;
+    let view = tickets::fresh_view(&state, &who, id).await?;
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, format!("/api/v1/tickets/{number}"))],

@@ -143,10 +143,16 @@ async fn identify(state: &AppState, headers: &HeaderMap) -> Result<Option<Identi
     } else {
         return Ok(None);
     };
-    let Some(principal) = store::people::principal(&mut conn, person_id).await? else {
+    let person =
+        match store::people::get(&mut conn, &domain::policy::OrgScope::All, person_id).await {
+            Ok(person) => person,
+            Err(store::StoreError::NotFound) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+    let operator = state.operator_org_id(&mut conn).await?;
+    let Some(principal) = store::people::principal_of(&mut conn, &person, operator).await? else {
         return Ok(None);
     };
-    let person = store::people::get(&mut conn, &domain::policy::OrgScope::All, person_id).await?;
     Ok(Some(Identity {
         principal,
         person,

@@ -54,6 +54,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/credential-requests", get(credential_requests_page))
         .route("/auth/oidc/{org}/start", get(crate::oidc::start))
         .route("/auth/oidc/callback", get(crate::oidc::callback))
+        .merge(crate::html_tickets::routes())
 }
 
 async fn css() -> Response {
@@ -73,9 +74,15 @@ pub struct Shell {
     pub user: Option<Person>,
     pub csrf: String,
     pub path: String,
+    /// Where the language switch returns: the path, with the query when a page sets it.
+    pub next: String,
     pub can_admin: bool,
     pub can_people: bool,
     pub can_audit: bool,
+    /// Works tickets in the agent console (`Action::WorkTickets`).
+    pub can_work: bool,
+    /// Edits the request catalogue and canned responses.
+    pub can_catalogue: bool,
 }
 
 impl Shell {
@@ -86,10 +93,13 @@ impl Shell {
             user: ctx.identity.as_ref().map(|i| i.person.clone()),
             csrf: ctx.csrf.clone(),
             path: ctx.path.clone(),
+            next: ctx.path.clone(),
             can_admin: principal.is_some_and(|p| p.allows(Action::CreateOrganization)),
             can_people: principal
                 .is_some_and(|p| p.people_scope() != OrgScope::Person(p.person_id)),
             can_audit: principal.is_some_and(|p| p.audit_scope() != OrgScope::Nothing),
+            can_work: principal.is_some_and(|p| p.allows(Action::WorkTickets)),
+            can_catalogue: principal.is_some_and(|p| p.allows(Action::EditCatalogue)),
         }
     }
     pub fn t(&self, key: &str) -> String {
@@ -164,30 +174,10 @@ fn safe_next(next: Option<&str>) -> String {
 
 // ---------- home ----------
 
-#[derive(Template)]
-#[template(path = "home.html")]
-struct HomePage {
-    shell: Shell,
-    person: Person,
-    organization: Organization,
-    roles: Vec<store::people::RoleAssignment>,
-}
-
+/// The signed-in home page is the portal home (catalogue, open requests, search); agents
+/// find their queues through the navigation and a panel on the same page.
 async fn home(State(state): State<AppState>, PageUser(ctx, who): PageUser) -> AppResult<Response> {
-    let mut conn = state.db.reader().acquire().await?;
-    let organization = store::orgs::get(
-        &mut conn,
-        &who.principal.org_scope(),
-        who.person.organization_id,
-    )
-    .await?;
-    let roles = store::people::roles_of(&mut conn, who.person.id).await?;
-    Ok(render(&HomePage {
-        shell: Shell::new(&ctx),
-        person: who.person,
-        organization,
-        roles,
-    }))
+    crate::html_tickets::portal_home(&state, &ctx, &who).await
 }
 
 // ---------- sign-in ----------

@@ -70,6 +70,8 @@ pub struct Inner {
     pub metrics: PrometheusHandle,
     pub http: reqwest::Client,
     pub files: store::files::FileStore,
+    /// The operator organization's id, read once: it never changes while running.
+    operator_org: tokio::sync::OnceCell<i64>,
 }
 
 #[derive(Clone)]
@@ -105,8 +107,23 @@ impl AppState {
             metrics: metrics_handle(),
             http,
             files: store::files::FileStore::new(settings.attachments_dir.clone()),
+            operator_org: tokio::sync::OnceCell::new(),
             settings,
         }))
+    }
+
+    /// The operator organization's id (-1 before the demo or an install created it).
+    pub async fn operator_org_id(&self, conn: &mut store::Conn) -> Result<i64, error::AppError> {
+        if let Some(id) = self.operator_org.get() {
+            return Ok(*id);
+        }
+        match store::orgs::operator_id(conn).await? {
+            Some(id) => {
+                let _ = self.operator_org.set(id);
+                Ok(id)
+            }
+            None => Ok(-1),
+        }
     }
 
     /// Records a token's last use without holding up the request.

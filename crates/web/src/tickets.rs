@@ -152,6 +152,8 @@ pub struct RaiseInput {
     pub subcategory_id: Option<i64>,
     /// Required for agents; partners raise for their own organization.
     pub organization_id: Option<i64>,
+    /// The organization's code, instead of `organization_id`.
+    pub organization: Option<String>,
     pub service_id: Option<i64>,
     /// Person the ticket is raised for: id or email of someone in the organization.
     pub on_behalf_of: Option<String>,
@@ -225,7 +227,18 @@ pub async fn raise(
     if !is_agent && !kind.customer_may_raise() {
         return Err(AppError::invalid("unknown_kind", "kind"));
     }
-    let organization_id = match input.organization_id {
+    let by_code = match input.organization.as_deref().map(str::trim) {
+        Some(code) if !code.is_empty() => Some(
+            store::orgs::list(&mut conn, &domain::policy::OrgScope::All)
+                .await?
+                .iter()
+                .find(|o| o.code.eq_ignore_ascii_case(code))
+                .ok_or(AppError::invalid("unknown_organization", "organization"))?
+                .id,
+        ),
+        _ => None,
+    };
+    let organization_id = match input.organization_id.or(by_code) {
         Some(org) => org,
         None if is_agent => return Err(AppError::invalid("required", "organization_id")),
         None => principal.organization_id,
@@ -365,7 +378,16 @@ pub async fn raise(
         },
     )
     .await?;
-    notify_reporter(state, &mut tx, id, &number, &new, "ticket-created").await?;
+    notify_reporter(
+        state,
+        &mut tx,
+        id,
+        &number,
+        &new,
+        "ticket-created",
+        &who.person,
+    )
+    .await?;
     tx.commit().await?;
     metrics::counter!("triage_tickets_created_total", "kind" => kind.as_str()).increment(1);
     Ok((id, number))
@@ -380,6 +402,7 @@ async fn notify_reporter(
     number: &str,
     ticket: &NewTicket,
     key: &str,
+    reporter: &store::people::Person,
 ) -> AppResult<()> {
     let mut people = vec![ticket.reporter_id];
     people.extend(ticket.on_behalf_of_id);
@@ -392,6 +415,7 @@ async fn notify_reporter(
         &people,
         key,
         &[],
+        Some(reporter),
     )
     .await
 }
@@ -406,15 +430,24 @@ async fn notify(
     people: &[i64],
     key: &str,
     extra: &[(&'static str, String)],
+    known: Option<&store::people::Person>,
 ) -> AppResult<()> {
     let mut seen = Vec::new();
     for &person in people {
-        if seen.contains(&person) || store::tickets::is_muted(tx, ticket_id, person).await? {
+        if seen.contains(&person) {
+            continue;
+        }
+        // A ticket being created has nobody who turned its notifications off yet.
+        if known.is_none() && store::tickets::is_muted(tx, ticket_id, person).await? {
             continue;
         }
         seen.push(person);
-        let Ok(p) = store::people::get(tx, &domain::policy::OrgScope::All, person).await else {
-            continue;
+        let p = match known.filter(|k| k.id == person) {
+            Some(k) => k.clone(),
+            None => match store::people::get(tx, &domain::policy::OrgScope::All, person).await {
+                Ok(p) => p,
+                Err(_) => continue,
+            },
         };
         if !p.is_active() {
             continue;
@@ -525,7 +558,9 @@ pub async fn view(
     let links = store::tickets::links(&mut conn, &scope, t.id).await?;
     let attachments = store::tickets::attachments(&mut conn, t.id, agent).await?;
     let timeline = store::tickets::events(&mut conn, t.id, agent).await?;
-    let muted = store::tickets::is_muted(&mut conn, t.id, who.person.id).await?;
+    let muted = people
+        .iter()
+        .any(|p| p.person_id == who.person.id && p.muted != 0);
     let merged_into = match t.merged_into_id {
         Some(id) => store::tickets::get(&mut conn, &scope, id)
             .await
@@ -533,9 +568,53 @@ pub async fn view(
             .map(|m| m.number),
         None => None,
     };
-    Ok(TicketView {
+    Ok(assemble(
+        t,
         partner_references,
-        custom_fields: t
+        people,
+        links,
+        attachments,
+        timeline,
+        muted,
+        merged_into,
+    ))
+}
+
+/// The view of a ticket just raised through the API (no uploads): nobody is named on it
+/// yet, so only the row, its references and its first timeline entry are read.
+pub async fn fresh_view(state: &AppState, who: &Identity, id: i64) -> AppResult<TicketView> {
+    let scope = who.principal.ticket_scope();
+    let agent = who.principal.allows(Action::WorkTickets);
+    let mut conn = state.db.reader().acquire().await?;
+    let t = store::tickets::get(&mut conn, &scope, id).await?;
+    let partner_references = store::tickets::partner_references(&mut conn, t.id).await?;
+    let timeline = store::tickets::events(&mut conn, t.id, agent).await?;
+    Ok(assemble(
+        t,
+        partner_references,
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        timeline,
+        false,
+        None,
+    ))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn assemble(
+    ticket: Ticket,
+    partner_references: Vec<String>,
+    people: Vec<store::tickets::NamedPerson>,
+    links: Vec<store::tickets::Link>,
+    attachments: Vec<store::tickets::Attachment>,
+    timeline: Vec<store::tickets::Event>,
+    muted: bool,
+    merged_into: Option<String>,
+) -> TicketView {
+    TicketView {
+        partner_references,
+        custom_fields: ticket
             .custom()
             .into_iter()
             .map(|(name, value)| CustomValue { name, value })
@@ -546,8 +625,8 @@ pub async fn view(
         timeline,
         muted,
         merged_into,
-        ticket: t,
-    })
+        ticket,
+    }
 }
 
 /// A change to a ticket: fields, status, priority, assignment, escalation. Absent keys are
@@ -948,6 +1027,7 @@ pub async fn update(
                 &people,
                 key,
                 &[("status", to.as_str().to_owned())],
+                None,
             )
             .await?;
         }
@@ -1105,6 +1185,7 @@ pub async fn comment(
             &people,
             "ticket-reply",
             &[("body", body.clone())],
+            None,
         )
         .await?;
     }
