@@ -15,6 +15,8 @@ import {
 const axe = createRequire(import.meta.url)('axe-core');
 const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
 const ADMIN = 'admin@operator.example';
+const CLINICIAN = 'clinician@hhs.example';
+const AGENT = 'agent1@operator.example';
 
 /** Inject axe-core into the current document and run it with the WCAG 2.1 A/AA tags. */
 async function runAxe(page) {
@@ -47,7 +49,7 @@ function formatViolations(label, violations) {
 }
 
 describe('accessibility (axe-core, WCAG 2.1 AA)', { timeout: 300_000 }, () => {
-  let dir, triage, browser, base, anon, admin;
+  let dir, triage, browser, base, anon, admin, clinician, agent;
   const report = [];
 
   before(async () => {
@@ -59,9 +61,13 @@ describe('accessibility (axe-core, WCAG 2.1 AA)', { timeout: 300_000 }, () => {
 
     anon = await (await browser.newContext()).newPage();
     admin = await (await browser.newContext()).newPage();
-    await signIn(admin, base, ADMIN);
-    await admin.waitForURL(`${base}/`);
-    await admin.locator('[data-testid=whoami]').waitFor();
+    clinician = await (await browser.newContext()).newPage();
+    agent = await (await browser.newContext()).newPage();
+    for (const [page, email] of [[admin, ADMIN], [clinician, CLINICIAN], [agent, AGENT]]) {
+      await signIn(page, base, email);
+      await page.waitForURL(`${base}/`);
+      await page.locator('[data-testid=whoami]').waitFor();
+    }
   });
 
   after(async () => {
@@ -147,6 +153,70 @@ describe('accessibility (axe-core, WCAG 2.1 AA)', { timeout: 300_000 }, () => {
       await check(t, path, admin);
     });
   }
+
+  // --- Portal (a clinician) and agent console --------------------------------------------
+  for (const path of ['/', '/tickets/new', '/tickets']) {
+    test(`${path} (clinician)`, async (t) => {
+      await visit(clinician, path);
+      await check(t, `${path} (clinician)`, clinician);
+    });
+  }
+
+  /** Step 1 → the form of the "Viewer is slow" request type. */
+  async function openRaiseForm(page) {
+    await visit(page, '/tickets/new');
+    await page.locator('a[href*="subcategory="]', { hasText: /^Viewer is slow$/ }).click();
+    await page.waitForURL(/\/tickets\/new\?subcategory=\d+$/);
+  }
+
+  test('raise form /tickets/new?subcategory=… (clinician)', async (t) => {
+    await openRaiseForm(clinician);
+    await check(t, 'raise form', clinician);
+  });
+
+  test('raise form refused (422, errors shown)', async (t) => {
+    await openRaiseForm(clinician);
+    await clinician.fill('#summary', 'Viewer slow');
+    await clinician.fill('#details', 'Chart of 9876543217 is slow.'); // a health card number
+    await Promise.all([
+      clinician.waitForResponse((r) => r.request().method() === 'POST' && r.status() === 422),
+      clinician.click('form.raise button[type=submit]'),
+    ]);
+    await clinician.locator('[role=alert][data-testid=form-error]').waitFor();
+    await check(t, 'raise form with errors', clinician);
+  });
+
+  /** The first ticket of the list at `path` (a portal list or a queue). */
+  async function openFirstTicket(page, path) {
+    await visit(page, path);
+    await page.locator('table.tickets tbody a[href^="/tickets/"]').first().click();
+    await page.waitForURL(/\/tickets\/[A-Z]+-\d+$/);
+  }
+
+  test('a ticket page (clinician)', async (t) => {
+    await openFirstTicket(clinician, '/tickets');
+    await check(t, 'ticket page (clinician)', clinician);
+  });
+
+  for (const path of ['/console', '/console/queue?group=SD', '/console/phone']) {
+    test(`${path} (agent)`, async (t) => {
+      await visit(agent, path);
+      await check(t, `${path} (agent)`, agent);
+    });
+  }
+
+  test('a ticket page (agent, with the work panel)', async (t) => {
+    await openFirstTicket(agent, '/console/queue?group=SD');
+    await agent.locator('details > summary').first().waitFor();
+    // Open every folded section so that its forms are checked too.
+    await agent.locator('details:not([open]) > summary').evaluateAll((s) => s.forEach((x) => x.click()));
+    await check(t, 'ticket page (agent)', agent);
+  });
+
+  test('/admin/catalogue (administrator)', async (t) => {
+    await visit(admin, '/admin/catalogue');
+    await check(t, '/admin/catalogue', admin);
+  });
 
   // --- French --------------------------------------------------------------------------------
   test('/signin in French', async (t) => {

@@ -12,8 +12,8 @@
 #[path = "support/mod.rs"]
 mod support;
 
-use reqwest::cookie::CookieStore;
 use reqwest::StatusCode;
+use reqwest::cookie::CookieStore;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use support::*;

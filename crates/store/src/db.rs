@@ -27,6 +27,7 @@ impl Db {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = AnyPoolOptions::new()
                 .max_connections(16)
+                .test_before_acquire(false)
                 .acquire_timeout(Duration::from_secs(10))
                 .connect(url)
                 .await?;
@@ -48,12 +49,23 @@ impl Db {
                 })
             })
         };
-        let write = setup(AnyPoolOptions::new().max_connections(1).min_connections(1))
-            .connect(&url)
-            .await?;
-        let read = setup(AnyPoolOptions::new().max_connections(8))
-            .connect(&url)
-            .await?;
+        // Connections are not pinged before each use: a broken one fails its query, which
+        // the caller reports; the ping would cost a round trip on every request.
+        let write = setup(
+            AnyPoolOptions::new()
+                .max_connections(1)
+                .min_connections(1)
+                .test_before_acquire(false),
+        )
+        .connect(&url)
+        .await?;
+        let read = setup(
+            AnyPoolOptions::new()
+                .max_connections(8)
+                .test_before_acquire(false),
+        )
+        .connect(&url)
+        .await?;
         Ok(Self {
             read,
             write,

@@ -145,6 +145,7 @@ pub fn router(state: AppState) -> Router {
         .merge(html::routes())
         .merge(api::routes())
         .route("/healthz", get(|| async { "ok" }))
+        .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .fallback(|| async { error::AppError::not_found() })

@@ -610,3 +610,4 @@ field-position = Position
 hint-catalogue-code = Codes use lowercase letters, digits and dashes.
 hint-fields = Form fields, one per line: a name, then required or optional. Custom fields start with x_ and add | English label | French label. Standard names: { $names }.
 hint-canned-code = Saving with the code of an existing response replaces it.
+raise-attach-again = Files you chose are not kept after a refusal: attach them again.

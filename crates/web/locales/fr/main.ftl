@@ -610,3 +610,4 @@ field-position = Position
 hint-catalogue-code = Les codes sont faits de lettres minuscules, de chiffres et de traits d'union.
 hint-fields = Champs du formulaire, un par ligne : un nom, puis required (obligatoire) ou optional (facultatif). Les champs personnalisés commencent par x_ et ajoutent | libellé anglais | libellé français. Noms standards : { $names }.
 hint-canned-code = Enregistrer avec le code d'une réponse existante la remplace.
+raise-attach-again = Les fichiers choisis ne sont pas conservés après un refus : joignez-les de nouveau.
