@@ -366,8 +366,13 @@ pub async fn tickets(db: &Db, count: u64, progress: impl Fn(u64)) -> anyhow::Res
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
+        // After a bulk load: statistics for the planner, hint bits and the visibility map
+        // set, the GIN index's pending list merged. Without it the first queries and
+        // autovacuum pay for all of that while people work.
         let mut conn = db.reader().acquire().await?;
-        sqlx::query("ANALYZE").execute(&mut *conn).await?;
+        sqlx::query("VACUUM (ANALYZE) tickets, ticket_search, ticket_events")
+            .execute(&mut *conn)
+            .await?;
     } else {
         let mut conn = db.reader().acquire().await?;
         sqlx::query("ANALYZE").execute(&mut *conn).await?;

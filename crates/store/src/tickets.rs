@@ -590,15 +590,21 @@ async fn postgres_search_ids(
         .bind(forbid_b)
         .execute(&mut *tx)
         .await?;
-    let ids: Vec<i64> = sqlx::query_scalar(
-        "SELECT ticket_id FROM ticket_search WHERE doc @@ to_tsquery('simple', $1)
-           AND ticket_id < $2 ORDER BY ticket_id DESC LIMIT $3",
-    )
-    .bind(tsquery(terms))
-    .bind(upper)
-    .bind(limit)
-    .fetch_all(&mut *tx)
-    .await?;
+    // Two statement texts, one per plan: PostgreSQL caches a prepared statement's plan, and
+    // a plan made under one set of settings must not be reused under the other.
+    let sql = if all_common {
+        "SELECT ticket_id FROM ticket_search /* newest first */ WHERE doc @@ to_tsquery('simple', $1)
+           AND ticket_id < $2 ORDER BY ticket_id DESC LIMIT $3"
+    } else {
+        "SELECT ticket_id FROM ticket_search /* gin */ WHERE doc @@ to_tsquery('simple', $1)
+           AND ticket_id < $2 ORDER BY ticket_id DESC LIMIT $3"
+    };
+    let ids: Vec<i64> = sqlx::query_scalar(sql)
+        .bind(tsquery(terms))
+        .bind(upper)
+        .bind(limit)
+        .fetch_all(&mut *tx)
+        .await?;
     tx.commit().await?;
     Ok(ids)
 }
