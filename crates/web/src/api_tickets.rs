@@ -261,12 +261,13 @@ impl MultipartForm {
     }
 }
 
-/// Reads a multipart body, refusing any file over the configured size while it streams and
-/// at most 10 files.
-pub async fn read_multipart(
+/// A multipart form: its text fields, its files, and the first problem with a file. The
+/// file inputs come last in every form, so that when a file is refused everything typed
+/// before it has been read and can be shown again.
+pub async fn read_form(
     state: &AppState,
     mut multipart: Multipart,
-) -> AppResult<MultipartForm> {
+) -> AppResult<(MultipartForm, Option<AppError>)> {
     let max = state.settings.attachment_max_bytes;
     let bad = |_| AppError::bad_request("invalid_form");
     let mut form = MultipartForm {
@@ -280,7 +281,8 @@ pub async fn read_multipart(
                 let mut bytes = Vec::new();
                 while let Some(chunk) = field.chunk().await.map_err(bad)? {
                     if bytes.len() + chunk.len() > max {
-                        return Err(AppError::invalid("attachment_too_large", "attachment"));
+                        let e = AppError::invalid("attachment_too_large", "attachment");
+                        return Ok((form, Some(e)));
                     }
                     bytes.extend_from_slice(&chunk);
                 }
@@ -288,7 +290,7 @@ pub async fn read_multipart(
                     continue; // an empty file input
                 }
                 if form.files.len() >= 10 {
-                    return Err(AppError::invalid("too_many", "attachment"));
+                    return Ok((form, Some(AppError::invalid("too_many", "attachment"))));
                 }
                 form.files.push(Upload { filename, bytes });
             }
@@ -309,7 +311,16 @@ pub async fn read_multipart(
             }
         }
     }
-    Ok(form)
+    Ok((form, None))
+}
+
+/// Reads a multipart body, refusing any file over the configured size while it streams and
+/// more than 10 files.
+pub async fn read_multipart(state: &AppState, multipart: Multipart) -> AppResult<MultipartForm> {
+    match read_form(state, multipart).await? {
+        (form, None) => Ok(form),
+        (_, Some(file_error)) => Err(file_error),
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -12,9 +12,7 @@ use crate::ctx::{CSRF_FIELD, Ctx, Identity, PageUser};
 use crate::error::{AppError, AppResult};
 use crate::html::Shell;
 use crate::i18n::{Tr, t_args};
-use crate::tickets::{
-    self, CommentInput, RaiseInput, RedactInput, TicketPatch, TicketView, Upload,
-};
+use crate::tickets::{self, CommentInput, RaiseInput, RedactInput, TicketPatch, TicketView};
 use askama::Template;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, RawQuery, State};
@@ -305,59 +303,6 @@ async fn assign_choices(
         });
     }
     Ok(out)
-}
-
-/// A multipart form: its text fields, its files, and the first problem with a file. The
-/// file inputs come last in every form, so that when a file is refused everything typed
-/// before it has been read and can be shown again.
-async fn read_form(
-    state: &AppState,
-    mut multipart: Multipart,
-) -> AppResult<(MultipartForm, Option<AppError>)> {
-    let max = state.settings.attachment_max_bytes;
-    let bad = |_| AppError::bad_request("invalid_form");
-    let mut form = MultipartForm {
-        fields: Vec::new(),
-        files: Vec::new(),
-    };
-    while let Some(mut field) = multipart.next_field().await.map_err(bad)? {
-        let name = field.name().unwrap_or_default().to_owned();
-        match field.file_name().map(str::to_owned) {
-            Some(filename) => {
-                let mut bytes = Vec::new();
-                while let Some(chunk) = field.chunk().await.map_err(bad)? {
-                    if bytes.len() + chunk.len() > max {
-                        let e = AppError::invalid("attachment_too_large", "attachment");
-                        return Ok((form, Some(e)));
-                    }
-                    bytes.extend_from_slice(&chunk);
-                }
-                if filename.is_empty() && bytes.is_empty() {
-                    continue; // an empty file input
-                }
-                if form.files.len() >= 10 {
-                    return Ok((form, Some(AppError::invalid("too_many", "attachment"))));
-                }
-                form.files.push(Upload { filename, bytes });
-            }
-            None => {
-                let mut bytes = Vec::new();
-                while let Some(chunk) = field.chunk().await.map_err(bad)? {
-                    if bytes.len() + chunk.len() > 256 * 1024 {
-                        return Err(AppError::new(
-                            StatusCode::PAYLOAD_TOO_LARGE,
-                            "payload_too_large",
-                        ));
-                    }
-                    bytes.extend_from_slice(&chunk);
-                }
-                let value =
-                    String::from_utf8(bytes).map_err(|_| AppError::bad_request("invalid_form"))?;
-                form.fields.push((name, value));
-            }
-        }
-    }
-    Ok((form, None))
 }
 
 /// Multipart forms cannot use `CsrfForm`: the `_csrf` field is compared here.
@@ -812,7 +757,7 @@ async fn new_ticket_submit(
     PageUser(ctx, who): PageUser,
     multipart: Multipart,
 ) -> AppResult<Response> {
-    let (form, file_error) = read_form(&state, multipart).await?;
+    let (form, file_error) = crate::api_tickets::read_form(&state, multipart).await?;
     check_csrf(&ctx, &form)?;
     let typed = RaiseForm::from_pairs(&form.fields);
     let sub_id: i64 = typed
@@ -1618,7 +1563,7 @@ async fn comment_submit(
     Path(number): Path<String>,
     multipart: Multipart,
 ) -> AppResult<Response> {
-    let (form, file_error) = read_form(&state, multipart).await?;
+    let (form, file_error) = crate::api_tickets::read_form(&state, multipart).await?;
     check_csrf(&ctx, &form)?;
     let agent = is_agent(&who);
     let mut typed = Typed {
