@@ -3,7 +3,10 @@
 
 pub mod attachment;
 pub mod audit;
+pub mod calendar;
+pub mod due;
 pub mod error;
+pub mod holiday;
 pub mod org;
 pub mod person;
 pub mod phi;
