@@ -17,6 +17,8 @@ pub struct Running {
     pub addr: SocketAddr,
     pub base_url: String,
     pub db: Db,
+    /// The running server's state (its services, for tests and admin tasks).
+    pub state: web::AppState,
     pub demo_loaded: bool,
     stop: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
@@ -56,7 +58,7 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         .trim_end_matches('/')
         .to_owned();
     let state = web::AppState::new(db.clone(), config.web_settings(&base_url));
-    let router = web::router(state);
+    let router = web::router(state.clone());
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     spawn_housekeeping(db.clone());
     let task = tokio::spawn(async move {
@@ -80,6 +82,7 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         addr,
         base_url,
         db,
+        state,
         demo_loaded,
         stop: Some(stop_tx),
         task,

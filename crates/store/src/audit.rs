@@ -35,7 +35,8 @@ pub struct Event<'a> {
 }
 
 /// Appends a row inside the caller's transaction. The head row is updated first, which
-/// locks it until commit, so concurrent writers chain one after another.
+/// locks it until commit, so concurrent writers chain one after another; the insert's
+/// trigger then records the new row's hash as the head's.
 pub async fn append(conn: &mut AnyConnection, actor: &Actor, event: Event<'_>) -> StoreResult<i64> {
     let head = sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
         .fetch_one(&mut *conn)
@@ -73,10 +74,7 @@ pub async fn append(conn: &mut AnyConnection, actor: &Actor, event: Event<'_>) -
     .bind(&hash)
     .execute(&mut *conn)
     .await?;
-    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
-        .bind(&hash)
-        .execute(&mut *conn)
-        .await?;
+    // A trigger (migration 0003) moves the head's hash to this row's.
     Ok(seq)
 }
 

@@ -431,3 +431,97 @@ pub async fn holders_of(
         .fetch_all(&mut *conn)
         .await?)
 }
+
+/// How a request proves who it is.
+#[derive(Debug, Clone, Copy)]
+pub enum Credential<'a> {
+    /// An API bearer token.
+    Token(&'a str),
+    /// A session cookie.
+    Session(&'a str),
+}
+
+/// The person behind a credential, with their active grants, read in one statement (this
+/// runs on every request).
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub person: Person,
+    /// The token's id and last use, for bearer tokens.
+    pub token: Option<crate::auth::LiveToken>,
+    /// `None` when the person is deactivated.
+    pub principal: Option<Principal>,
+}
+
+#[derive(FromRow)]
+struct CallerRow {
+    credential_id: Option<i64>,
+    last_used_at: Option<String>,
+    #[sqlx(flatten)]
+    person: Person,
+    role_organization_id: Option<i64>,
+    role: Option<String>,
+}
+
+/// Resolves a credential. `Ok(None)` when it is unknown, revoked or expired.
+pub async fn caller(
+    conn: &mut AnyConnection,
+    credential: Credential<'_>,
+    operator_org_id: i64,
+) -> StoreResult<Option<Caller>> {
+    let roles = "LEFT JOIN role_assignments r ON r.person_id = p.id AND r.status = 'active'";
+    let rows: Vec<CallerRow> = match credential {
+        Credential::Token(secret) => {
+            let sql = format!(
+                "SELECT k.id AS credential_id, k.last_used_at, {COLUMNS},
+                        r.organization_id AS role_organization_id, r.role
+                 FROM api_tokens k JOIN people p ON p.id = k.person_id {roles}
+                 WHERE k.token_hash = $1 AND k.revoked_at IS NULL ORDER BY r.id"
+            );
+            sqlx::query_as(&sql)
+                .bind(crate::secret_hash(secret))
+                .fetch_all(&mut *conn)
+                .await?
+        }
+        Credential::Session(secret) => {
+            let sql = format!(
+                "SELECT CAST(NULL AS BIGINT) AS credential_id, CAST(NULL AS TEXT) AS last_used_at, {COLUMNS},
+                        r.organization_id AS role_organization_id, r.role
+                 FROM sessions s JOIN people p ON p.id = s.person_id {roles}
+                 WHERE s.token_hash = $1 AND s.expires_at > $2 ORDER BY r.id"
+            );
+            sqlx::query_as(&sql)
+                .bind(crate::secret_hash(secret))
+                .bind(now_db())
+                .fetch_all(&mut *conn)
+                .await?
+        }
+    };
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let person = first.person.clone();
+    let token = first.credential_id.map(|id| crate::auth::LiveToken {
+        id,
+        person_id: person.id,
+        last_used_at: first.last_used_at.clone(),
+    });
+    let principal = person.is_active().then(|| Principal {
+        person_id: person.id,
+        organization_id: person.organization_id,
+        operator_org_id,
+        grants: rows
+            .iter()
+            .filter_map(|row| {
+                Some(Grant {
+                    organization_id: row.role_organization_id?,
+                    role: Role::parse(row.role.as_deref()?)?,
+                })
+            })
+            .collect(),
+    });
+    Ok(Some(Caller {
+        person,
+        token,
+        principal,
+    }))
+}

@@ -585,11 +585,16 @@ async fn postgres_search_ids(
         ("enable_indexscan", "enable_seqscan")
     };
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-    sqlx::query("SELECT set_config($1, 'off', true), set_config($2, 'off', true)")
-        .bind(forbid_a)
-        .bind(forbid_b)
-        .execute(&mut *tx)
-        .await?;
+    // A prepared statement's generic plan knows nothing of the word and ANDs the GIN
+    // bitmap with a range scan over the whole primary key; plan each search for its words.
+    sqlx::query(
+        "SELECT set_config($1, 'off', true), set_config($2, 'off', true),
+                set_config('plan_cache_mode', 'force_custom_plan', true)",
+    )
+    .bind(forbid_a)
+    .bind(forbid_b)
+    .execute(&mut *tx)
+    .await?;
     // Two statement texts, one per plan: PostgreSQL caches a prepared statement's plan, and
     // a plan made under one set of settings must not be reused under the other.
     let sql = if all_common {
@@ -656,14 +661,25 @@ async fn list_where(
     only_ids: Option<&[i64]>,
 ) -> StoreResult<Page> {
     let mut sql = format!("{SELECT} WHERE {}", visible(scope));
-    if let Some(ids) = only_ids {
-        let list: Vec<String> = ids.iter().map(i64::to_string).collect();
-        sql.push_str(&format!(" AND t.id IN ({})", list.join(", ")));
-    }
     let mut binds: Vec<Bind> = Vec::new();
     fn push(binds: &mut Vec<Bind>, sql: &mut String, clause: &str, value: Bind) {
         binds.push(value);
         sql.push_str(&clause.replace('?', &format!("${}", binds.len())));
+    }
+    if let Some(ids) = only_ids {
+        let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+        match backend {
+            // Planning this many-join query costs PostgreSQL milliseconds: one statement text
+            // for every chunk of ids lets it be prepared once per connection.
+            Backend::Postgres => push(
+                &mut binds,
+                &mut sql,
+                " AND t.id = ANY(CAST(? AS BIGINT[]))",
+                Bind::Text(format!("{{{}}}", list.join(","))),
+            ),
+            // SQLite prepares in microseconds, and a literal list lets it look each id up.
+            Backend::Sqlite => sql.push_str(&format!(" AND t.id IN ({})", list.join(", "))),
+        }
     }
     if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         if let Some((kind, seq)) = domain::ticket::parse_number(q) {

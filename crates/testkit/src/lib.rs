@@ -188,6 +188,7 @@ impl TestApp {
     }
 }
 
+#[derive(Clone)]
 pub struct Api {
     pub base: String,
     pub token: Option<String>,

@@ -124,38 +124,35 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 }
 
 async fn identify(state: &AppState, headers: &HeaderMap) -> Result<Option<Identity>, AppError> {
-    let mut conn = state.db.reader().acquire().await?;
-    let (person_id, method) = if let Some(token) = bearer(headers) {
-        match store::auth::token_person(&mut conn, token).await? {
-            Some(token) => {
-                if token.needs_touch() {
-                    state.touch_token(token.id);
-                }
-                (token.person_id, AuthMethod::Token)
-            }
-            None => return Err(AppError::new(StatusCode::UNAUTHORIZED, "invalid_token")),
-        }
+    let (credential, method) = if let Some(token) = bearer(headers) {
+        (store::people::Credential::Token(token), AuthMethod::Token)
     } else if let Some(token) = cookie(headers, SESSION_COOKIE) {
-        match store::auth::session_person(&mut conn, token).await? {
-            Some(person_id) => (person_id, AuthMethod::Session),
-            None => return Ok(None),
-        }
+        (
+            store::people::Credential::Session(token),
+            AuthMethod::Session,
+        )
     } else {
         return Ok(None);
     };
-    let person =
-        match store::people::get(&mut conn, &domain::policy::OrgScope::All, person_id).await {
-            Ok(person) => person,
-            Err(store::StoreError::NotFound) => return Ok(None),
-            Err(e) => return Err(e.into()),
-        };
+    let mut conn = state.db.reader().acquire().await?;
     let operator = state.operator_org_id(&mut conn).await?;
-    let Some(principal) = store::people::principal_of(&mut conn, &person, operator).await? else {
+    let Some(caller) = store::people::caller(&mut conn, credential, operator).await? else {
+        return match method {
+            AuthMethod::Token => Err(AppError::new(StatusCode::UNAUTHORIZED, "invalid_token")),
+            _ => Ok(None),
+        };
+    };
+    if let Some(token) = &caller.token
+        && token.needs_touch()
+    {
+        state.touch_token(token.id);
+    }
+    let Some(principal) = caller.principal else {
         return Ok(None);
     };
     Ok(Some(Identity {
         principal,
-        person,
+        person: caller.person,
         method,
     }))
 }

@@ -70,6 +70,8 @@ pub struct Inner {
     pub metrics: PrometheusHandle,
     pub http: reqwest::Client,
     pub files: store::files::FileStore,
+    /// Group commit for new tickets.
+    pub creates: tickets::CreateQueue,
     /// The operator organization's id, read once: it never changes while running.
     operator_org: tokio::sync::OnceCell<i64>,
 }
@@ -107,6 +109,7 @@ impl AppState {
             metrics: metrics_handle(),
             http,
             files: store::files::FileStore::new(settings.attachments_dir.clone()),
+            creates: tickets::CreateQueue::default(),
             operator_org: tokio::sync::OnceCell::new(),
             settings,
         }))

@@ -110,7 +110,7 @@ async fn scan_for_viruses(state: &AppState, bytes: &[u8]) -> AppResult<()> {
 
 /// Stores checked files and records them on the ticket inside the transaction.
 async fn store_uploads(
-    state: &AppState,
+    files_store: &store::files::FileStore,
     tx: &mut Conn,
     ticket_id: i64,
     event_id: Option<i64>,
@@ -120,7 +120,7 @@ async fn store_uploads(
 ) -> AppResult<Vec<i64>> {
     let mut ids = Vec::new();
     for (accepted, bytes) in files {
-        let sha = state.files.put(bytes).await.map_err(|e| {
+        let sha = files_store.put(bytes).await.map_err(|e| {
             tracing::error!(error = %e, "storing attachment");
             AppError::internal()
         })?;
@@ -342,11 +342,132 @@ pub async fn raise(
         support_group_id,
         channel,
     };
-    let mut tx = state.db.begin().await?;
-    let (id, number) = store::tickets::create(&mut tx, state.db.backend(), actor, &new).await?;
+    let created = state
+        .creates
+        .submit(
+            state,
+            CreateJob {
+                new,
+                actor: actor.clone(),
+                files,
+                reporter: who.person.clone(),
+            },
+        )
+        .await?;
+    metrics::counter!("triage_tickets_created_total", "kind" => kind.as_str()).increment(1);
+    Ok(created)
+}
+
+/// A checked ticket waiting to be written.
+pub struct CreateJob {
+    pub new: NewTicket,
+    pub actor: Actor,
+    pub files: Vec<(domain::attachment::Accepted, Vec<u8>)>,
+    /// Receives the acknowledgement mail.
+    pub reporter: store::people::Person,
+}
+
+/// What writing a ticket needs besides the job: taken from the application state when the
+/// writer starts, so that the writer does not keep the state alive.
+struct Writer {
+    db: store::Db,
+    base_url: String,
+    files: store::files::FileStore,
+}
+
+type CreateReply = tokio::sync::oneshot::Sender<AppResult<(i64, String)>>;
+
+/// Group commit for new tickets. Tickets raised while a transaction is being written wait
+/// and are then written together in the next one (up to [`CreateQueue::BATCH`]): one commit,
+/// and one pass over the pages every insert touches, for the lot. If any of them fails, the
+/// batch is rolled back and each is written again in its own transaction, so one ticket's
+/// error is reported to that ticket's caller only and nothing is stored half-way.
+#[derive(Default)]
+pub struct CreateQueue {
+    sender: std::sync::OnceLock<tokio::sync::mpsc::Sender<(CreateJob, CreateReply)>>,
+}
+
+impl CreateQueue {
+    pub const BATCH: usize = 32;
+
+    /// Writes the ticket (with its timeline, search document, audit row and acknowledgement
+    /// mail) and answers once it is committed.
+    pub async fn submit(&self, state: &AppState, job: CreateJob) -> AppResult<(i64, String)> {
+        let sender = self.sender.get_or_init(|| {
+            let (sender, receiver) = tokio::sync::mpsc::channel(1024);
+            let writer = Writer {
+                db: state.db.clone(),
+                base_url: state.settings.public_base_url.clone(),
+                files: state.files.clone(),
+            };
+            tokio::spawn(write_queued(writer, receiver));
+            sender
+        });
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        sender.send((job, reply)).await.map_err(|_| {
+            tracing::error!("the ticket writer has stopped");
+            AppError::internal()
+        })?;
+        answer.await.map_err(|_| {
+            tracing::error!("the ticket writer dropped a ticket");
+            AppError::internal()
+        })?
+    }
+}
+
+async fn write_queued(
+    writer: Writer,
+    mut receiver: tokio::sync::mpsc::Receiver<(CreateJob, CreateReply)>,
+) {
+    let mut queued = Vec::with_capacity(CreateQueue::BATCH);
+    while receiver.recv_many(&mut queued, CreateQueue::BATCH).await > 0 {
+        let (jobs, replies): (Vec<CreateJob>, Vec<CreateReply>) = queued.drain(..).unzip();
+        metrics::histogram!("triage_ticket_create_batch_size").record(jobs.len() as f64);
+        match write_batch(&writer, &jobs).await {
+            Ok(created) => {
+                for (reply, created) in replies.into_iter().zip(created) {
+                    let _ = reply.send(Ok(created));
+                }
+            }
+            Err(error) if jobs.len() == 1 => {
+                if let Some(reply) = replies.into_iter().next() {
+                    let _ = reply.send(Err(error));
+                }
+            }
+            Err(_) => {
+                for (job, reply) in jobs.iter().zip(replies) {
+                    let alone = write_batch(&writer, std::slice::from_ref(job))
+                        .await
+                        .map(|mut created| created.remove(0));
+                    let _ = reply.send(alone);
+                }
+            }
+        }
+    }
+}
+
+/// Writes the jobs in one transaction; all or none.
+async fn write_batch(writer: &Writer, jobs: &[CreateJob]) -> AppResult<Vec<(i64, String)>> {
+    let mut tx = writer.db.begin().await?;
+    let mut created = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        created.push(write_ticket(writer, &mut tx, job).await?);
+    }
+    tx.commit().await?;
+    Ok(created)
+}
+
+async fn write_ticket(writer: &Writer, tx: &mut Conn, job: &CreateJob) -> AppResult<(i64, String)> {
+    let CreateJob {
+        new,
+        actor,
+        files,
+        reporter,
+    } = job;
+    let (id, number) = store::tickets::create(tx, writer.db.backend(), actor, new).await?;
     if !files.is_empty() {
         let event = store::tickets::add_event(
-            &mut tx,
+            tx,
             id,
             actor,
             "attachment",
@@ -356,47 +477,45 @@ pub async fn raise(
         )
         .await?;
         store_uploads(
-            state,
-            &mut tx,
+            &writer.files,
+            tx,
             id,
             Some(event),
             false,
-            who.person.id,
-            &files,
+            reporter.id,
+            files,
         )
         .await?;
     }
     append(
-        &mut tx,
+        tx,
         actor,
         Event {
             action: "ticket.create",
             entity_type: "ticket",
             entity_id: Some(number.clone()),
-            organization_id: Some(organization_id),
-            detail: json!({"kind": kind.as_str(), "channel": channel.as_str(), "priority": priority}),
+            organization_id: Some(new.organization_id),
+            detail: json!({"kind": new.kind.as_str(), "channel": new.channel.as_str(), "priority": new.priority}),
         },
     )
     .await?;
     notify_reporter(
-        state,
-        &mut tx,
+        &writer.base_url,
+        tx,
         id,
         &number,
-        &new,
+        new,
         "ticket-created",
-        &who.person,
+        reporter,
     )
     .await?;
-    tx.commit().await?;
-    metrics::counter!("triage_tickets_created_total", "kind" => kind.as_str()).increment(1);
     Ok((id, number))
 }
 
 /// Mails the reporter (and the person the ticket was raised for) unless they turned
 /// notifications off for it.
 async fn notify_reporter(
-    state: &AppState,
+    base_url: &str,
     tx: &mut Conn,
     ticket_id: i64,
     number: &str,
@@ -407,7 +526,7 @@ async fn notify_reporter(
     let mut people = vec![ticket.reporter_id];
     people.extend(ticket.on_behalf_of_id);
     notify(
-        state,
+        base_url,
         tx,
         ticket_id,
         number,
@@ -422,7 +541,7 @@ async fn notify_reporter(
 
 #[allow(clippy::too_many_arguments)]
 async fn notify(
-    state: &AppState,
+    base_url: &str,
     tx: &mut Conn,
     ticket_id: i64,
     number: &str,
@@ -456,21 +575,10 @@ async fn notify(
         let mut args = vec![
             ("number", number.to_owned()),
             ("summary", summary.to_owned()),
-            (
-                "link",
-                format!("{}/tickets/{number}", state.settings.public_base_url),
-            ),
+            ("link", format!("{base_url}/tickets/{number}")),
         ];
         args.extend(extra.iter().cloned());
-        crate::mail::send(
-            tx,
-            &state.settings.public_base_url,
-            &p.email,
-            locale,
-            key,
-            &args,
-        )
-        .await?;
+        crate::mail::send(tx, base_url, &p.email, locale, key, &args).await?;
     }
     Ok(())
 }
@@ -1019,7 +1127,7 @@ pub async fn update(
             people.extend(t.on_behalf_of_id);
             people.retain(|p| *p != who.person.id);
             notify(
-                state,
+                &state.settings.public_base_url,
                 &mut tx,
                 t.id,
                 &t.number,
@@ -1130,7 +1238,7 @@ pub async fn comment(
     )
     .await?;
     store_uploads(
-        state,
+        &state.files,
         &mut tx,
         t.id,
         Some(event),
@@ -1177,7 +1285,7 @@ pub async fn comment(
         let mut people = vec![t.reporter_id];
         people.extend(t.on_behalf_of_id);
         notify(
-            state,
+            &state.settings.public_base_url,
             &mut tx,
             t.id,
             &t.number,

@@ -840,3 +840,138 @@ async fn tickets_and_numbers_survive_a_restart() {
     let seq = |v: &Value| v["number"].as_str().unwrap()[3..].parse::<i64>().unwrap();
     assert_eq!(seq(&second), seq(&first) + 1);
 }
+
+/// Tickets raised together are written together (group commit): each gets its own number,
+/// timeline, search document, audit row and mail, and the audit chain stays whole.
+#[tokio::test]
+async fn tickets_raised_at_once_are_all_written_whole() {
+    let app = TestApp::spawn().await;
+    let desk = app.api_as("helpdesk@hhs.example").await;
+    let mut tasks = Vec::new();
+    for i in 0..24 {
+        let desk = desk.clone();
+        tasks.push(tokio::spawn(async move {
+            desk.post(
+                "/api/v1/tickets",
+                json!({"kind": "incident", "summary": format!("Batch word{i:03}"),
+                       "details": "Lab feed stalled", "impact": 3, "urgency": 3,
+                       "partner_references": [format!("HHS-G-{i}")]}),
+            )
+            .await
+        }));
+    }
+    let mut numbers = Vec::new();
+    for task in tasks {
+        let (s, body) = task.await.unwrap();
+        assert_eq!(s, 201, "{body}");
+        assert_eq!(body["timeline"][0]["kind"], "created", "{body}");
+        numbers.push(body["number"].as_str().unwrap().to_owned());
+    }
+    let mut unique = numbers.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), 24);
+    for (i, number) in numbers.iter().enumerate() {
+        let (s, found) = desk.get(&format!("/api/v1/tickets?q=word{i:03}")).await;
+        assert_eq!(s, 200);
+        assert_eq!(found["items"][0]["number"], number.as_str(), "{found}");
+    }
+    let mut conn = app.db().reader().acquire().await.unwrap();
+    let report = store::audit::verify(&mut conn).await.unwrap();
+    assert_eq!(report.fault, None);
+    let created: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'ticket.create' AND entity_id LIKE 'INC-%'",
+    )
+    .fetch_one(&mut *conn)
+    .await
+    .unwrap();
+    assert!(created >= 24);
+    let mails: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM outbox WHERE kind = 'ticket-created' AND to_address = 'helpdesk@hhs.example'",
+    )
+    .fetch_one(&mut *conn)
+    .await
+    .unwrap();
+    assert!(mails >= 24);
+}
+
+/// When one ticket of a batch cannot be written, it alone fails: the others are stored and
+/// nothing of the failed one is.
+#[tokio::test]
+async fn a_failing_ticket_does_not_take_its_batch_down() {
+    let app = TestApp::spawn().await;
+    let state = app.running.as_ref().unwrap().state.clone();
+    let mut conn = app.db().reader().acquire().await.unwrap();
+    let reporter = store::people::get(
+        &mut conn,
+        &domain::policy::OrgScope::All,
+        app.person_id("helpdesk@hhs.example").await,
+    )
+    .await
+    .unwrap();
+    let before: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tickets")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    drop(conn);
+    let job = |summary: &str, organization_id: i64| {
+        let draft = domain::ticket::check_draft(
+            &domain::ticket::DraftInput {
+                summary: summary.into(),
+                details: "Details".into(),
+                ..Default::default()
+            },
+            &[],
+            (3, 3),
+            &jiff::tz::TimeZone::UTC,
+            jiff::Timestamp::now(),
+        )
+        .unwrap();
+        web::tickets::CreateJob {
+            new: store::tickets::NewTicket {
+                kind: domain::ticket::TicketKind::Incident,
+                organization_id,
+                service_id: None,
+                subcategory_id: None,
+                reporter_id: reporter.id,
+                on_behalf_of_id: None,
+                draft,
+                priority: 3,
+                support_group_id: None,
+                channel: domain::ticket::Channel::Api,
+            },
+            actor: store::audit::Actor::system("test"),
+            files: Vec::new(),
+            reporter: reporter.clone(),
+        }
+    };
+    let org = reporter.organization_id;
+    // An organization that does not exist breaks the foreign key at insert time.
+    let (a, bad, b) = tokio::join!(
+        state.creates.submit(&state, job("First good", org)),
+        state.creates.submit(&state, job("Bad", 987_654_321)),
+        state.creates.submit(&state, job("Second good", org)),
+    );
+    let (_, first) = a.expect("first stored");
+    let (_, second) = b.expect("second stored");
+    assert!(bad.is_err());
+    let desk = app.api_as("helpdesk@hhs.example").await;
+    for number in [&first, &second] {
+        let (s, _) = desk.get(&format!("/api/v1/tickets/{number}")).await;
+        assert_eq!(s, 200);
+    }
+    let mut conn = app.db().reader().acquire().await.unwrap();
+    let after: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tickets")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(after, before + 2);
+    let orphans: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'ticket.create' AND organization_id = 987654321",
+    )
+    .fetch_one(&mut *conn)
+    .await
+    .unwrap();
+    assert_eq!(orphans, 0);
+    assert_eq!(store::audit::verify(&mut conn).await.unwrap().fault, None);
+}
