@@ -4,6 +4,7 @@
 pub mod config;
 pub mod demo;
 pub mod generate;
+pub mod sla_cli;
 
 use anyhow::Context;
 use std::net::SocketAddr;

@@ -38,6 +38,30 @@ enum Command {
     Audit(AuditCommand),
     /// Print the OpenAPI document.
     Openapi,
+    /// SLA arithmetic on the shipped calendars.
+    #[command(subcommand)]
+    Sla(SlaCommand),
+}
+
+#[derive(Subcommand)]
+enum SlaCommand {
+    /// When a target is used up: `--calendar business --start 2026-03-06T16:00:00-05:00
+    /// --add 4h`, or `--batch` to answer JSON lines read on stdin
+    /// (`{"id": "...", "calendar": "...", "start": "...", "add": "20m|12h|2bd"}`).
+    Due {
+        /// Read JSON lines on stdin and write one answer line per input line.
+        #[arg(long, conflicts_with_all = ["calendar", "start", "add"])]
+        batch: bool,
+        /// 24x7, business, tier1 or lra-team.
+        #[arg(long, required_unless_present = "batch")]
+        calendar: Option<String>,
+        /// RFC 3339 with an offset, e.g. 2026-03-06T16:00:00-05:00.
+        #[arg(long, required_unless_present = "batch", allow_hyphen_values = true)]
+        start: Option<String>,
+        /// Minutes (20m), hours (12h) or business days (2bd) of open time.
+        #[arg(long, required_unless_present = "batch", allow_hyphen_values = true)]
+        add: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -105,9 +129,45 @@ fn init_logs(config: &Config) {
     }
 }
 
+fn sla_due(
+    batch: bool,
+    calendar: &Option<String>,
+    start: &Option<String>,
+    add: &Option<String>,
+) -> anyhow::Result<()> {
+    use app::sla_cli;
+    if batch {
+        let stdin = std::io::stdin().lock();
+        let stdout = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
+        sla_cli::run_batch(stdin, stdout)?;
+        return Ok(());
+    }
+    let field = |v: &Option<String>| v.clone().unwrap_or_default();
+    match sla_cli::due_for(&field(calendar), &field(start), &field(add)) {
+        Ok(due) => {
+            println!("{}", sla_cli::format_due(due));
+            Ok(())
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            std::process::exit(2);
+        }
+    }
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    // Pure arithmetic: needs neither configuration nor a database.
+    if let Command::Sla(SlaCommand::Due {
+        batch,
+        calendar,
+        start,
+        add,
+    }) = &cli.command
+    {
+        return sla_due(*batch, calendar, start, add);
+    }
     let config = Config::load()?;
     init_logs(&config);
     match cli.command {
@@ -169,6 +229,12 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&json)?);
             Ok(())
         }
+        Command::Sla(SlaCommand::Due {
+            batch,
+            calendar,
+            start,
+            add,
+        }) => sla_due(batch, &calendar, &start, &add),
     }
 }
 

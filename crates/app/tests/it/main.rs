@@ -7,4 +7,5 @@ mod isolation;
 mod openapi;
 mod people;
 mod signin;
+mod sla;
 mod tickets;
