@@ -531,6 +531,8 @@ async fn demo_tickets(
     orgs: &std::collections::HashMap<String, i64>,
 ) -> anyhow::Result<()> {
     use domain::ticket::{Channel, Draft, TicketKind};
+    let policy_pack_id = store::policy_packs::selected(tx).await?.map(|p| p.id);
+    let packs = web::sla::Packs::default();
     let samples: [DemoTicket; 5] = [
         (
             "HHS",
@@ -613,7 +615,20 @@ async fn demo_tickets(
             },
             custom: Vec::new(),
         };
-        store::tickets::create(
+        let priority = match policy_pack_id {
+            Some(id) => web::sla::priority_from_pack(
+                &*packs
+                    .get(tx, id)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("policy pack: {}", e.code))?,
+                kind,
+                impact,
+                urgency,
+            ),
+            None => None,
+        }
+        .unwrap_or_else(|| domain::ticket::default_priority(impact, urgency));
+        let (ticket_id, _) = store::tickets::create(
             tx,
             backend,
             &actor,
@@ -624,13 +639,18 @@ async fn demo_tickets(
                 subcategory_id: Some(sub.id),
                 reporter_id: reporter,
                 on_behalf_of_id: None,
-                priority: domain::ticket::default_priority(impact, urgency),
+                priority,
                 draft,
                 support_group_id: Some(sub.support_group_id),
                 channel,
+                policy_pack_id,
+                sla: Default::default(),
             },
         )
         .await?;
+        web::sla::refresh_with(&packs, tx, ticket_id)
+            .await
+            .map_err(|e| anyhow::anyhow!("SLA clocks: {}", e.code))?;
     }
     Ok(())
 }

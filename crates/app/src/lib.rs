@@ -4,6 +4,7 @@
 pub mod config;
 pub mod demo;
 pub mod generate;
+pub mod policy;
 pub mod sla_cli;
 
 use anyhow::Context;
@@ -47,6 +48,9 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         .await
         .with_context(|| format!("opening the database {}", redact(&config.database_url)))?;
     db.migrate().await.context("migrating the database")?;
+    policy::ensure_shipped(&db)
+        .await
+        .context("loading the shipped policy packs")?;
     let demo_loaded = config.demo_data && demo::load_if_empty(&db).await?;
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
@@ -62,6 +66,11 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
     let router = web::router(state.clone());
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     spawn_housekeeping(db.clone());
+    spawn_job_runner(web::sla::JobContext {
+        db: db.clone(),
+        packs: state.packs.clone(),
+        base_url: base_url.clone(),
+    });
     let task = tokio::spawn(async move {
         let shutdown = async move {
             tokio::select! {
@@ -103,6 +112,21 @@ async fn shutdown_signal() {
 }
 
 /// Hourly clean-up of expired sessions and sign-in states.
+/// Runs due scheduled jobs (SLA warnings and escalations) every few seconds. Every node may
+/// run it: jobs are claimed one runner at a time.
+fn spawn_job_runner(ctx: web::sla::JobContext) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(e) = web::sla::run_due_jobs(&ctx).await {
+                tracing::warn!(code = e.code, "scheduled jobs");
+            }
+        }
+    });
+}
+
 fn spawn_housekeeping(db: Db) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));

@@ -41,6 +41,24 @@ enum Command {
     /// SLA arithmetic on the shipped calendars.
     #[command(subcommand)]
     Sla(SlaCommand),
+    /// Policy packs: matrices, targets, calendars, escalations.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+#[derive(Subcommand)]
+enum PolicyCommand {
+    /// Check a pack file and store it as a new version (a bad file changes nothing).
+    Load {
+        file: std::path::PathBuf,
+        /// Also open new tickets under it.
+        #[arg(long)]
+        select: bool,
+    },
+    /// List the stored pack versions; `*` marks the selected one.
+    List,
+    /// Open new tickets under a stored pack version (its id, from `policy list`).
+    Select { id: i64 },
 }
 
 #[derive(Subcommand)]
@@ -126,6 +144,71 @@ fn init_logs(config: &Config) {
         builder.json().init();
     } else {
         builder.init();
+    }
+}
+
+async fn policy_command(config: &Config, command: PolicyCommand) -> anyhow::Result<()> {
+    let db = store::Db::connect(&config.database_url).await?;
+    db.migrate().await?;
+    app::policy::ensure_shipped(&db).await?;
+    let actor = store::audit::Actor::system("cli");
+    match command {
+        PolicyCommand::Load { file, select } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            match app::policy::load(&db, &text, &actor, select).await {
+                Ok((id, pack)) => {
+                    println!(
+                        "Loaded {} version {} as pack {id}{}.",
+                        pack.code(),
+                        pack.version(),
+                        if select {
+                            ", selected for new tickets"
+                        } else {
+                            ""
+                        }
+                    );
+                    Ok(())
+                }
+                Err(e) => {
+                    eprintln!("error: {}: {e}", file.display());
+                    std::process::exit(2);
+                }
+            }
+        }
+        PolicyCommand::List => {
+            let mut conn = db.reader().acquire().await?;
+            let selected = store::policy_packs::selected(&mut conn)
+                .await?
+                .map(|p| p.id);
+            for pack in store::policy_packs::list(&mut conn).await? {
+                println!(
+                    "{} {:>4}  {}@{}  {}  (loaded {} by {})",
+                    if Some(pack.id) == selected { "*" } else { " " },
+                    pack.id,
+                    pack.code,
+                    pack.version,
+                    pack.name_en,
+                    pack.loaded_at,
+                    pack.loaded_by
+                );
+            }
+            Ok(())
+        }
+        PolicyCommand::Select { id } => match app::policy::select(&db, &actor, id).await {
+            Ok(pack) => {
+                println!(
+                    "New tickets now open under {}@{}.",
+                    pack.code(),
+                    pack.version()
+                );
+                Ok(())
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                std::process::exit(2);
+            }
+        },
     }
 }
 
@@ -229,6 +312,7 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&json)?);
             Ok(())
         }
+        Command::Policy(command) => policy_command(&config, command).await,
         Command::Sla(SlaCommand::Due {
             batch,
             calendar,

@@ -745,6 +745,45 @@ pub(crate) fn calendar_name<S: Serializer>(
     serializer.serialize_str(calendar.name())
 }
 
+/// How a clock is stored between changes: what it was doing at the last change of the
+/// ticket's history. Whether a running clock is at risk or breached depends on the time of
+/// the question, so those are not stored: see [`state_at`].
+pub fn stored_clock(report: &ClockReport) -> &'static str {
+    let running = report
+        .segments
+        .last()
+        .is_some_and(|segment| segment.kind == SegmentKind::Running);
+    match (running, report.state) {
+        (true, _) => "running",
+        (false, SlaState::Met) => "met",
+        (false, SlaState::Breached) => "breached",
+        (false, _) => "paused",
+    }
+}
+
+/// The state at `now` of a clock stored as [`stored_clock`] with its due and warning
+/// instants; `None` for a ticket without an SLA. The same rules as [`resolution_clock`]: a
+/// running clock is at risk from its warning instant and through its due instant, breached
+/// after it.
+pub fn state_at(
+    clock: &str,
+    due: Option<Timestamp>,
+    warn_at: Option<Timestamp>,
+    now: Timestamp,
+) -> Option<SlaState> {
+    match clock {
+        "running" => Some(match (due, warn_at) {
+            (Some(due), _) if now > due => SlaState::Breached,
+            (_, Some(warn)) if now >= warn => SlaState::AtRisk,
+            _ => SlaState::OnTrack,
+        }),
+        "paused" => Some(SlaState::Paused),
+        "met" => Some(SlaState::Met),
+        "breached" => Some(SlaState::Breached),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

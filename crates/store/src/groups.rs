@@ -155,6 +155,39 @@ pub async fn add_member(
     Ok(())
 }
 
+/// The group's leads: members named lead of the group, or holding the group-lead role.
+/// They hear of breaches and escalations.
+pub async fn leads(conn: &mut AnyConnection, group_id: i64) -> StoreResult<Vec<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT m.person_id FROM support_group_members m JOIN people p ON p.id = m.person_id
+         WHERE m.group_id = $1 AND p.active = 1
+           AND (m.is_lead = 1 OR EXISTS (SELECT 1 FROM role_assignments r
+                WHERE r.person_id = m.person_id AND r.role = 'group_lead' AND r.status = 'active'))
+         ORDER BY m.person_id",
+    )
+    .bind(group_id)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// Names or unnames a member as the group's lead.
+pub async fn set_lead(
+    conn: &mut AnyConnection,
+    group_id: i64,
+    person_id: i64,
+    lead: bool,
+) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "UPDATE support_group_members SET is_lead = $1 WHERE group_id = $2 AND person_id = $3",
+    )
+    .bind(lead as i64)
+    .bind(group_id)
+    .bind(person_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 pub async fn members(conn: &mut AnyConnection, group_id: i64) -> StoreResult<Vec<(i64, String)>> {
     Ok(sqlx::query_as(
         "SELECT p.id, p.display_name FROM support_group_members m JOIN people p ON p.id = m.person_id WHERE m.group_id = $1 ORDER BY p.display_name",

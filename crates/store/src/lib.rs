@@ -13,10 +13,12 @@ pub mod db;
 pub mod error;
 pub mod files;
 pub mod groups;
+pub mod jobs;
 pub mod orgs;
 pub mod outbox;
 pub mod passwords;
 pub mod people;
+pub mod policy_packs;
 pub mod scope;
 pub mod tickets;
 

@@ -78,9 +78,36 @@ pub struct Ticket {
     pub resolved_at: Option<String>,
     pub closed_at: Option<String>,
     pub version: i64,
+    /// The policy pack version the ticket was opened under.
+    pub policy_pack_id: Option<i64>,
+    /// The first public reply by an agent: stops the response clock.
+    pub first_response_at: Option<String>,
+    /// The resolution clock at the last change: `running`, `paused`, `met`, `breached` or
+    /// `none` (no SLA). Whether a running clock is at risk or breached depends on the time
+    /// of the question: see `sla_due_at` and `sla_warn_at`.
+    pub sla_clock: String,
+    pub sla_due_at: Option<String>,
+    pub sla_warn_at: Option<String>,
+    pub sla_respond_due_at: Option<String>,
+    /// The SLA state when read: on_track, at_risk, breached, paused or met; absent without
+    /// an SLA.
+    #[sqlx(skip)]
+    pub sla_state: Option<String>,
 }
 
 impl Ticket {
+    /// Fills `sla_state` from the stored clock as of now.
+    fn with_sla_state(mut self, now: jiff::Timestamp) -> Self {
+        let at = |v: &Option<String>| v.as_deref().and_then(domain::time::from_db);
+        self.sla_state = domain::sla::state_at(
+            &self.sla_clock,
+            at(&self.sla_due_at),
+            at(&self.sla_warn_at),
+            now,
+        )
+        .map(|s| s.as_str().to_owned());
+        self
+    }
     pub fn kind(&self) -> TicketKind {
         TicketKind::parse(&self.kind).unwrap_or(TicketKind::Incident)
     }
@@ -106,7 +133,8 @@ const SELECT: &str = "SELECT t.id, t.number, t.kind, t.restriction, t.organizati
     t.impact, t.urgency, t.priority, t.priority_overridden, t.status, t.support_group_id,
     g.code AS support_group_code, t.assignee_id, a.display_name AS assignee_name, t.tier, t.channel,
     t.first_occurrence, t.service_impact, t.user_impact, t.troubleshooting, t.workaround, t.no_workaround,
-    t.custom_fields, t.merged_into_id, t.created_at, t.updated_at, t.resolved_at, t.closed_at, t.version
+    t.custom_fields, t.merged_into_id, t.created_at, t.updated_at, t.resolved_at, t.closed_at, t.version,
+    t.policy_pack_id, t.first_response_at, t.sla_clock, t.sla_due_at, t.sla_warn_at, t.sla_respond_due_at
   FROM tickets t
   JOIN organizations o ON o.id = t.organization_id
   JOIN people r ON r.id = t.reporter_id
@@ -128,6 +156,10 @@ pub struct NewTicket {
     pub priority: i64,
     pub support_group_id: Option<i64>,
     pub channel: domain::ticket::Channel,
+    /// The selected policy pack when the ticket is opened.
+    pub policy_pack_id: Option<i64>,
+    /// Its clocks at creation.
+    pub sla: SlaColumns,
 }
 
 /// Inserts the ticket, its partner references, the "created" timeline entry and its search
@@ -154,9 +186,10 @@ pub async fn create(
         "INSERT INTO tickets (number, kind, restriction, organization_id, service_id, subcategory_id,
             configuration_item, summary, details, reporter_id, on_behalf_of_id, impact, urgency, priority,
             status, is_open, support_group_id, tier, channel, first_occurrence, service_impact,
-            user_impact, troubleshooting, workaround, no_workaround, custom_fields, created_at, updated_at)
+            user_impact, troubleshooting, workaround, no_workaround, custom_fields, created_at, updated_at,
+            policy_pack_id, sla_clock, sla_due_at, sla_warn_at, sla_respond_due_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'new', 1, $15, 1, $16,
-                 $17, $18, $19, $20, $21, $22, $23, $24, $24)
+                 $17, $18, $19, $20, $21, $22, $23, $24, $24, $25, $26, $27, $28, $29)
          RETURNING id",
     )
     .bind(&number)
@@ -183,6 +216,11 @@ pub async fn create(
     .bind(d.no_workaround as i64)
     .bind(&custom)
     .bind(&now)
+    .bind(new.policy_pack_id)
+    .bind(if new.sla.clock.is_empty() { "none" } else { new.sla.clock.as_str() })
+    .bind(&new.sla.due_at)
+    .bind(&new.sla.warn_at)
+    .bind(&new.sla.respond_due_at)
     .fetch_one(&mut *conn)
     .await?;
     for reference in &d.partner_references {
@@ -343,10 +381,11 @@ pub async fn reindex(conn: &mut AnyConnection, backend: Backend, id: i64) -> Sto
 
 pub async fn get(conn: &mut AnyConnection, scope: &TicketScope, id: i64) -> StoreResult<Ticket> {
     let sql = format!("{SELECT} WHERE t.id = $1 AND {}", visible(scope));
-    sqlx::query_as(&sql)
+    sqlx::query_as::<_, Ticket>(&sql)
         .bind(id)
         .fetch_optional(&mut *conn)
         .await?
+        .map(|t| t.with_sla_state(domain::time::now()))
         .ok_or(StoreError::NotFound)
 }
 
@@ -358,10 +397,11 @@ pub async fn get_by_number(
     let (kind, sequence) = domain::ticket::parse_number(number).ok_or(StoreError::NotFound)?;
     let number = domain::ticket::format_number(kind, sequence);
     let sql = format!("{SELECT} WHERE t.number = $1 AND {}", visible(scope));
-    sqlx::query_as(&sql)
+    sqlx::query_as::<_, Ticket>(&sql)
         .bind(number)
         .fetch_optional(&mut *conn)
         .await?
+        .map(|t| t.with_sla_state(domain::time::now()))
         .ok_or(StoreError::NotFound)
 }
 
@@ -381,6 +421,8 @@ pub struct Filter {
     pub kind: Option<TicketKind>,
     /// Tickets this person reported, or were raised for them, or shared with them.
     pub involving: Option<i64>,
+    /// SLA state of the resolution clock at `now` (see `domain::sla::state_at`).
+    pub sla: Option<domain::sla::SlaState>,
     pub sort: Sort,
     pub cursor: Option<Cursor>,
     pub limit: i64,
@@ -394,6 +436,8 @@ pub enum Sort {
     /// Highest priority first, then oldest: the order a queue is worked in.
     Priority,
     Updated,
+    /// Resolution due time, soonest (or most overdue) first; tickets without one last.
+    Due,
 }
 
 impl Sort {
@@ -403,6 +447,7 @@ impl Sort {
             "oldest" => Some(Sort::Oldest),
             "priority" => Some(Sort::Priority),
             "updated" => Some(Sort::Updated),
+            "due" => Some(Sort::Due),
             _ => None,
         }
     }
@@ -412,6 +457,7 @@ impl Sort {
             Sort::Oldest => "oldest",
             Sort::Priority => "priority",
             Sort::Updated => "updated",
+            Sort::Due => "due",
         }
     }
 }
@@ -773,6 +819,24 @@ async fn list_where(
             Bind::Text(kind.as_str().to_owned()),
         );
     }
+    if let Some(state) = filter.sla {
+        use domain::sla::SlaState;
+        binds.push(Bind::Text(crate::now_db()));
+        let now = format!("${}", binds.len());
+        sql.push_str(&match state {
+            SlaState::Breached => format!(
+                " AND (t.sla_clock = 'breached' OR (t.sla_clock = 'running' AND t.sla_due_at < {now}))"
+            ),
+            SlaState::AtRisk => format!(
+                " AND t.sla_clock = 'running' AND t.sla_warn_at <= {now} AND t.sla_due_at >= {now}"
+            ),
+            SlaState::OnTrack => format!(
+                " AND t.sla_clock = 'running' AND (t.sla_warn_at IS NULL OR t.sla_warn_at > {now})"
+            ),
+            SlaState::Paused => " AND t.sla_clock = 'paused'".to_owned(),
+            SlaState::Met => " AND t.sla_clock = 'met'".to_owned(),
+        });
+    }
     if let Some(person) = filter.involving {
         sql.push_str(&format!(
             " AND (t.reporter_id = {person} OR t.on_behalf_of_id = {person} \
@@ -797,6 +861,13 @@ async fn list_where(
                     " AND (t.updated_at < ${n} OR (t.updated_at = ${n} AND t.id < {id}))"
                 ));
             }
+            Sort::Due => {
+                binds.push(Bind::Text(cursor.key.clone()));
+                let n = binds.len();
+                sql.push_str(&format!(
+                    " AND ({DUE_KEY} > ${n} OR ({DUE_KEY} = ${n} AND t.id > {id}))"
+                ));
+            }
         }
     }
     sql.push_str(match filter.sort {
@@ -804,6 +875,7 @@ async fn list_where(
         Sort::Oldest => " ORDER BY t.id ASC",
         Sort::Priority => " ORDER BY t.priority ASC, t.id ASC",
         Sort::Updated => " ORDER BY t.updated_at DESC, t.id DESC",
+        Sort::Due => " ORDER BY COALESCE(t.sla_due_at, '9999') ASC, t.id ASC", // DUE_KEY
     });
     let limit = filter.limit.clamp(1, 200);
     sql.push_str(&format!(" LIMIT {}", limit + 1));
@@ -814,13 +886,20 @@ async fn list_where(
             Bind::Text(v) => query.bind(v),
         };
     }
-    let mut tickets = query.fetch_all(&mut *conn).await?;
+    let now = domain::time::now();
+    let mut tickets: Vec<Ticket> = query
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .map(|t| t.with_sla_state(now))
+        .collect();
     let next = if tickets.len() as i64 > limit {
         tickets.truncate(limit as usize);
         tickets.last().map(|t| Cursor {
             key: match filter.sort {
                 Sort::Priority => t.priority.to_string(),
                 Sort::Updated => t.updated_at.clone(),
+                Sort::Due => t.sla_due_at.clone().unwrap_or_else(|| "9999".to_owned()),
                 _ => String::new(),
             },
             id: t.id,
@@ -830,6 +909,9 @@ async fn list_where(
     };
     Ok(Page { tickets, next })
 }
+
+/// The due-time sort key: tickets without a due time sort after every instant.
+const DUE_KEY: &str = "COALESCE(t.sla_due_at, '9999')";
 
 enum Bind {
     Int(i64),
@@ -1326,4 +1408,85 @@ mod tests {
         assert!(!sql.contains("t.restriction = 1"));
         assert!(sql.contains("t.reporter_id = 7"));
     }
+}
+
+/// The SLA figures derived from a ticket's history (see `domain::sla`), stored so that
+/// queues can filter and sort on them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SlaColumns {
+    /// `running`, `paused`, `met`, `breached` or `none`.
+    pub clock: String,
+    pub due_at: Option<String>,
+    pub warn_at: Option<String>,
+    pub respond_due_at: Option<String>,
+}
+
+/// Writes the derived SLA columns. Not a change of the ticket: its version stays.
+pub async fn set_sla_columns(
+    conn: &mut AnyConnection,
+    ticket_id: i64,
+    sla: &SlaColumns,
+) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE tickets SET sla_clock = $1, sla_due_at = $2, sla_warn_at = $3, sla_respond_due_at = $4 WHERE id = $5",
+    )
+    .bind(&sla.clock)
+    .bind(&sla.due_at)
+    .bind(&sla.warn_at)
+    .bind(&sla.respond_due_at)
+    .bind(ticket_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Records the first public response by an agent, once.
+pub async fn set_first_response(conn: &mut AnyConnection, ticket_id: i64) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE tickets SET first_response_at = $1 WHERE id = $2 AND first_response_at IS NULL",
+    )
+    .bind(now_db())
+    .bind(ticket_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The status history of a ticket from its timeline: (instant, status from then on),
+/// creation first.
+pub async fn status_history(
+    conn: &mut AnyConnection,
+    ticket_id: i64,
+) -> StoreResult<Vec<(String, String)>> {
+    let rows: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT at, kind, data FROM ticket_events
+         WHERE ticket_id = $1 AND kind IN ('created', 'status', 'reopened', 'merged') ORDER BY id",
+    )
+    .bind(ticket_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(at, kind, data)| {
+            let status = if kind == "created" {
+                "new".to_owned()
+            } else if kind == "merged" {
+                // A duplicate merged into another ticket is cancelled.
+                "cancelled".to_owned()
+            } else {
+                let data: serde_json::Value = serde_json::from_str(&data).ok()?;
+                data.get("to")?.as_str()?.to_owned()
+            };
+            Some((at, status))
+        })
+        .collect())
+}
+
+/// Tickets that have a policy pack, for recomputing their clocks after loading demo data.
+pub async fn ids_with_policy(conn: &mut AnyConnection) -> StoreResult<Vec<i64>> {
+    Ok(
+        sqlx::query_scalar("SELECT id FROM tickets WHERE policy_pack_id IS NOT NULL ORDER BY id")
+            .fetch_all(&mut *conn)
+            .await?,
+    )
 }

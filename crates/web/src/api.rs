@@ -129,6 +129,8 @@ fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(reset_password))
         .routes(routes!(t::list_tickets, t::create_ticket))
         .routes(routes!(t::get_ticket, t::patch_ticket))
+        .routes(routes!(t::ticket_sla))
+        .routes(routes!(t::list_policy_packs))
         .routes(routes!(t::add_comment))
         .routes(routes!(t::download_attachment))
         .routes(routes!(t::share_ticket))

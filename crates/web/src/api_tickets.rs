@@ -37,7 +37,10 @@ pub struct TicketQuery {
     pub kind: Option<String>,
     /// `true`: only tickets I reported, that were raised for me, or shared with me.
     pub mine: Option<bool>,
-    /// `newest` (default), `oldest`, `priority`, `updated`.
+    /// SLA state now: `on_track`, `at_risk`, `breached`, `paused` or `met`.
+    pub sla: Option<String>,
+    /// `newest` (default), `oldest`, `priority`, `updated`, `due` (resolution due time,
+    /// soonest first).
     pub sort: Option<String>,
     /// From `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -139,6 +142,11 @@ pub async fn filter_from(state: &AppState, who_id: i64, q: &TicketQuery) -> AppR
     if q.mine == Some(true) {
         filter.involving = Some(who_id);
     }
+    if let Some(sla) = q.sla.as_deref().filter(|s| !s.is_empty()) {
+        filter.sla = Some(
+            domain::sla::SlaState::parse(sla).ok_or(AppError::invalid("invalid_choice", "sla"))?,
+        );
+    }
     if let Some(sort) = q.sort.as_deref().filter(|s| !s.is_empty()) {
         filter.sort = Sort::parse(sort).ok_or(AppError::invalid("invalid_choice", "sort"))?;
     }
@@ -202,6 +210,49 @@ pub async fn get_ticket(
     Ok(Json(
         tickets::view(&state, &who, &ctx.actor(), &number).await?,
     ))
+}
+
+/// Why a ticket is due when it is: policy pack and version, priority and calendar, each
+/// clock's state, the stretches of history counted and paused, holidays and closures
+/// skipped, and the warnings and escalations still to come.
+#[utoipa::path(get, path = "/api/v1/tickets/{number}/sla", tag = "tickets", params(("number" = String, Path, example = "INC-000123")),
+    responses((status = 200, body = crate::sla::SlaView), (status = 404, body = ErrorBody)))]
+pub async fn ticket_sla(
+    State(state): State<AppState>,
+    api_user: ApiUser,
+    Path(number): Path<String>,
+) -> AppResult<Json<crate::sla::SlaView>> {
+    let ApiUser(ctx, who) = api_user;
+    let t = tickets::load(&state, &who, &ctx.actor(), &number).await?;
+    let mut conn = state.db.reader().acquire().await?;
+    let evaluation = crate::sla::evaluate(&state.packs, &mut conn, &t, domain::time::now()).await?;
+    Ok(Json(evaluation.view))
+}
+
+/// The stored policy pack versions; `selected` is the one new tickets are opened under.
+#[utoipa::path(get, path = "/api/v1/policy-packs", tag = "tickets",
+    responses((status = 200, body = PolicyPackList), (status = 403, body = ErrorBody)))]
+pub async fn list_policy_packs(
+    State(state): State<AppState>,
+    api_user: ApiUser,
+) -> AppResult<Json<PolicyPackList>> {
+    let ApiUser(_, who) = api_user;
+    if !who.principal.allows(Action::WorkTickets) {
+        return Err(AppError::forbidden());
+    }
+    let mut conn = state.db.reader().acquire().await?;
+    Ok(Json(PolicyPackList {
+        selected: store::policy_packs::selected(&mut conn)
+            .await?
+            .map(|p| p.id),
+        packs: store::policy_packs::list(&mut conn).await?,
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PolicyPackList {
+    pub selected: Option<i64>,
+    pub packs: Vec<store::policy_packs::StoredPack>,
 }
 
 /// Change fields, status, priority (with a reason), group, assignee, or escalate.

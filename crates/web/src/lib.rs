@@ -13,6 +13,7 @@ pub mod i18n;
 pub mod mail;
 pub mod oidc;
 pub mod service;
+pub mod sla;
 pub mod tickets;
 
 use axum::Router;
@@ -72,6 +73,8 @@ pub struct Inner {
     pub files: store::files::FileStore,
     /// Group commit for new tickets.
     pub creates: tickets::CreateQueue,
+    /// Parsed policy packs.
+    pub packs: Arc<sla::Packs>,
     /// The operator organization's id, read once: it never changes while running.
     operator_org: tokio::sync::OnceCell<i64>,
 }
@@ -110,6 +113,7 @@ impl AppState {
             http,
             files: store::files::FileStore::new(settings.attachments_dir.clone()),
             creates: tickets::CreateQueue::default(),
+            packs: Arc::default(),
             operator_org: tokio::sync::OnceCell::new(),
             settings,
         }))

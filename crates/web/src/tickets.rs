@@ -328,8 +328,16 @@ pub async fn raise(
             None => default_group(&mut conn, kind).await?,
         },
     };
+    let policy_pack_id = state.packs.selected_id(&mut conn).await?;
+    let priority = match policy_pack_id {
+        Some(id) => {
+            let pack = state.packs.get(&mut conn, id).await?;
+            crate::sla::priority_from_pack(&pack, kind, draft.impact, draft.urgency)
+        }
+        None => None,
+    }
+    .unwrap_or_else(|| ticket::default_priority(draft.impact, draft.urgency));
     drop(conn);
-    let priority = ticket::default_priority(draft.impact, draft.urgency);
     let new = NewTicket {
         kind,
         organization_id,
@@ -341,6 +349,8 @@ pub async fn raise(
         priority,
         support_group_id,
         channel,
+        policy_pack_id,
+        sla: Default::default(),
     };
     let created = state
         .creates
@@ -373,6 +383,7 @@ struct Writer {
     db: store::Db,
     base_url: String,
     files: store::files::FileStore,
+    packs: std::sync::Arc<crate::sla::Packs>,
 }
 
 type CreateReply = tokio::sync::oneshot::Sender<AppResult<(i64, String)>>;
@@ -399,6 +410,7 @@ impl CreateQueue {
                 db: state.db.clone(),
                 base_url: state.settings.public_base_url.clone(),
                 files: state.files.clone(),
+                packs: state.packs.clone(),
             };
             tokio::spawn(write_queued(writer, receiver));
             sender
@@ -464,7 +476,40 @@ async fn write_ticket(writer: &Writer, tx: &mut Conn, job: &CreateJob) -> AppRes
         files,
         reporter,
     } = job;
+    // The clocks of a new ticket follow from its first status; they are stored with it.
+    let mut evaluation = None;
+    let mut new = std::borrow::Cow::Borrowed(new);
+    if let Some(pack_id) = new.policy_pack_id {
+        let pack = writer.packs.get(tx, pack_id).await?;
+        let now = domain::time::now();
+        let history = [domain::sla::StatusChange::new(now, Status::New)];
+        let found = crate::sla::evaluate_facts(
+            pack_id,
+            &pack,
+            &crate::sla::ClockFacts {
+                id: 0,
+                kind: new.kind,
+                priority: new.priority,
+                channel: new.channel.as_str(),
+                history: &history,
+                first_response: None,
+            },
+            now,
+        )?;
+        new.to_mut().sla = found.columns.clone();
+        evaluation = Some(found);
+    }
+    let new = new.as_ref();
     let (id, number) = store::tickets::create(tx, writer.db.backend(), actor, new).await?;
+    if let Some(evaluation) = evaluation {
+        let steps: Vec<(String, jiff::Timestamp)> = evaluation
+            .view
+            .upcoming
+            .iter()
+            .map(|n| (crate::sla::step_name(n), n.at))
+            .collect();
+        store::jobs::schedule(tx, crate::sla::SLA_JOB, id, &steps).await?;
+    }
     if !files.is_empty() {
         let event = store::tickets::add_event(
             tx,
@@ -1141,6 +1186,8 @@ pub async fn update(
         }
     }
     let updated = store::tickets::get(&mut tx, &scope, t.id).await?;
+    // Status, priority and reopenings move the clocks: derive them again from the history.
+    crate::sla::refresh(state, &mut tx, t.id).await?;
     tx.commit().await?;
     Ok(updated)
 }
@@ -1297,6 +1344,10 @@ pub async fn comment(
         )
         .await?;
     }
+    if !input.internal && agent && !body.is_empty() {
+        store::tickets::set_first_response(&mut tx, t.id).await?;
+    }
+    crate::sla::refresh(state, &mut tx, t.id).await?;
     tx.commit().await?;
     Ok(event)
 }
@@ -1531,6 +1582,7 @@ pub async fn merge(
         },
     )
     .await?;
+    crate::sla::refresh(state, &mut tx, dup.id).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -149,6 +149,8 @@ async fn nothing_of_another_organization_is_readable_or_writable() {
                 | "GET /api/v1/outbox"
                 | "POST /api/v1/tickets"
                 | "GET /api/v1/tickets/{number}"
+                | "GET /api/v1/tickets/{number}/sla"
+                | "GET /api/v1/policy-packs"
                 | "PATCH /api/v1/tickets/{number}"
                 | "POST /api/v1/tickets/{number}/comments"
                 | "POST /api/v1/tickets/{number}/attachments"

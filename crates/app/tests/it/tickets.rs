@@ -939,6 +939,8 @@ async fn a_failing_ticket_does_not_take_its_batch_down() {
                 priority: 3,
                 support_group_id: None,
                 channel: domain::ticket::Channel::Api,
+                policy_pack_id: None,
+                sla: Default::default(),
             },
             actor: store::audit::Actor::system("test"),
             files: Vec::new(),

@@ -611,3 +611,9 @@ hint-catalogue-code = Codes use lowercase letters, digits and dashes.
 hint-fields = Form fields, one per line: a name, then required or optional. Custom fields start with x_ and add | English label | French label. Standard names: { $names }.
 hint-canned-code = Saving with the code of an existing response replaces it.
 raise-attach-again = Files you chose are not kept after a refusal: attach them again.
+mail-sla-warning-subject = [{ $number }] At risk: due { $due }
+mail-sla-warning-body = { $number } ({ $summary }) has used most of its time to resolve and is due { $due }.
+    Open it: { $link }
+mail-sla-escalation-subject = [{ $number }] Escalated ({ $step }): was due { $due }
+mail-sla-escalation-body = { $number } ({ $summary }) went past its resolution target (due { $due }) and is escalated to you as group lead.
+    Open it: { $link }

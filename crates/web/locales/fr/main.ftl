@@ -611,3 +611,9 @@ hint-catalogue-code = Les codes sont faits de lettres minuscules, de chiffres et
 hint-fields = Champs du formulaire, un par ligne : un nom, puis required (obligatoire) ou optional (facultatif). Les champs personnalisés commencent par x_ et ajoutent | libellé anglais | libellé français. Noms standards : { $names }.
 hint-canned-code = Enregistrer avec le code d'une réponse existante la remplace.
 raise-attach-again = Les fichiers choisis ne sont pas conservés après un refus : joignez-les de nouveau.
+mail-sla-warning-subject = [{ $number }] À risque : échéance { $due }
+mail-sla-warning-body = { $number } ({ $summary }) a utilisé l'essentiel de son délai de résolution; échéance : { $due }.
+    Ouvrir : { $link }
+mail-sla-escalation-subject = [{ $number }] Escaladé ({ $step }) : échéance { $due } dépassée
+mail-sla-escalation-body = { $number } ({ $summary }) a dépassé sa cible de résolution (échéance { $due }) et vous est escaladé en tant que responsable du groupe.
+    Ouvrir : { $link }
