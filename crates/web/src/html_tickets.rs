@@ -1140,6 +1140,129 @@ struct TicketPage {
     w: Option<WorkPanel>,
     edit: EditFields,
     watching: bool,
+    sla: SlaPanel,
+}
+
+/// The SLA panel: why the ticket is due when it is, in words.
+#[derive(Default)]
+struct SlaPanel {
+    /// Empty when the ticket has no SLA; then `reason` says why.
+    state: String,
+    state_code: String,
+    reason: String,
+    policy: String,
+    priority: String,
+    calendar: String,
+    respond: String,
+    resolve: String,
+    /// The stretches of the history: when, what the clock did, open time counted.
+    segments: Vec<(String, String, String)>,
+    skipped: Vec<(String, String)>,
+    upcoming: Vec<(String, String)>,
+}
+
+fn span_text(seconds: i64) -> String {
+    let sign = if seconds < 0 { "-" } else { "" };
+    let s = seconds.unsigned_abs();
+    format!("{sign}{} h {:02} min", s / 3600, s % 3600 / 60)
+}
+
+impl SlaPanel {
+    fn new(tr: Tr, f: &Fmt, view: &crate::sla::SlaView) -> Self {
+        let at = |t: jiff::Timestamp| f.when(&domain::time::to_db(t));
+        let state_label = |s: &str| tr.t(&format!("sla-state-{s}"));
+        let mut panel = SlaPanel {
+            policy: format!(
+                "{} ({}@{})",
+                tr.pick(
+                    view.policy["name_en"].as_str().unwrap_or_default(),
+                    view.policy["name_fr"].as_str().unwrap_or_default()
+                ),
+                view.policy["code"].as_str().unwrap_or_default(),
+                view.policy["version"]
+            ),
+            ..Default::default()
+        };
+        let (Some(state), Some(priority), Some(response), Some(resolution)) = (
+            &view.state,
+            &view.priority,
+            &view.response,
+            &view.resolution,
+        ) else {
+            panel.reason = tr.t(&format!(
+                "sla-none-{}",
+                view.no_sla_reason.as_deref().unwrap_or("no_policy")
+            ));
+            return panel;
+        };
+        panel.state = state_label(state);
+        panel.state_code = state.clone();
+        panel.priority = format!(
+            "{} {}",
+            priority["code"].as_str().unwrap_or_default(),
+            tr.pick(
+                priority["label_en"].as_str().unwrap_or_default(),
+                priority["label_fr"].as_str().unwrap_or_default()
+            )
+        );
+        panel.calendar = priority["calendar"].as_str().unwrap_or_default().to_owned();
+        let clock = |c: &domain::sla::ClockReport, target: &str| {
+            let due = c
+                .due
+                .map(at)
+                .or_else(|| c.due_if_resumed_now.map(|d| format!("({})", at(d))))
+                .unwrap_or_else(|| "—".to_owned());
+            t_args(
+                tr.0,
+                "sla-clock-line",
+                &[
+                    ("target", target.to_owned()),
+                    ("used", span_text(c.used.as_secs() as i64)),
+                    ("due", due),
+                    ("state", state_label(c.state.as_str())),
+                ],
+            )
+        };
+        panel.respond = clock(response, priority["respond"].as_str().unwrap_or_default());
+        panel.resolve = clock(resolution, priority["resolve"].as_str().unwrap_or_default());
+        panel.segments = resolution
+            .segments
+            .iter()
+            .map(|seg| {
+                let until = seg.to.map(at).unwrap_or_else(|| tr.t("sla-now"));
+                (
+                    format!("{} → {}", at(seg.from), until),
+                    format!(
+                        "{} ({})",
+                        tr.t(&format!("sla-segment-{}", seg.kind.as_str())),
+                        tr.t(&format!("tstatus-{}", seg.status.as_str()))
+                    ),
+                    span_text(seg.open_time_counted.as_secs() as i64),
+                )
+            })
+            .collect();
+        panel.skipped = view
+            .skipped_days
+            .iter()
+            .map(|day| {
+                let why = match &day.cause {
+                    domain::due::DayCause::Holiday {
+                        name_en, name_fr, ..
+                    } => tr.pick(name_en, name_fr).to_owned(),
+                    domain::due::DayCause::Closure { name } => {
+                        name.clone().unwrap_or_else(|| tr.t("sla-closure"))
+                    }
+                };
+                (day.date.to_string(), why)
+            })
+            .collect();
+        panel.upcoming = view
+            .upcoming
+            .iter()
+            .map(|n| (tr.t(&format!("sla-step-{}", n.step.as_str())), at(n.at)))
+            .collect();
+        panel
+    }
 }
 
 impl TicketPage {
@@ -1305,8 +1428,15 @@ async fn ticket_view(
     let mut frame = shell(ctx, None);
     frame.path = ticket_url(number, "");
     frame.next = frame.path.clone();
+    let sla = {
+        let mut conn = state.db.reader().acquire().await?;
+        let evaluation =
+            crate::sla::evaluate(&state.packs, &mut conn, &v.ticket, domain::time::now()).await?;
+        SlaPanel::new(tr, &f, &evaluation.view)
+    };
     let page = TicketPage {
         shell: frame,
+        sla,
         agent,
         open: status.is_open(),
         final_status: status.is_final(),
@@ -2148,6 +2278,8 @@ struct QueueQuery {
     #[serde(default)]
     assignee: String,
     #[serde(default)]
+    sla: String,
+    #[serde(default)]
     sort: String,
     #[serde(default)]
     cursor: String,
@@ -2178,6 +2310,7 @@ impl QueueQuery {
                 ("organization", &self.organization),
                 ("service", &self.service),
                 ("assignee", &self.assignee),
+                ("sla", &self.sla),
                 ("sort", self.sort()),
                 ("cursor", cursor),
             ])
@@ -2204,6 +2337,7 @@ struct QueuePage {
     service_opts: Vec<Opt>,
     group_opts: Vec<Opt>,
     assignee_opts: Vec<Opt>,
+    sla_opts: Vec<Opt>,
     sort_opts: Vec<Opt>,
     assign: Vec<OptGroup>,
     bulk_status_opts: Vec<Opt>,
@@ -2226,6 +2360,7 @@ async fn queue(
         group: opt(&qq.group),
         assignee: opt(&qq.assignee).filter(|a| a != "all"),
         priority: qq.priority.trim().parse().ok(),
+        sla: opt(&qq.sla),
         sort: Some(qq.sort().to_owned()),
         cursor: opt(&qq.cursor),
         limit: Some(50),
@@ -2328,8 +2463,16 @@ async fn queue(
                 &qq.assignee
             },
         ),
+        sla_opts: options(
+            std::iter::once((String::new(), tr.t("sla-any"))).chain(
+                ["breached", "at_risk", "on_track", "paused", "met"]
+                    .iter()
+                    .map(|s| ((*s).to_owned(), tr.t(&format!("sla-state-{s}")))),
+            ),
+            &qq.sla,
+        ),
         sort_opts: options(
-            ["priority", "newest", "oldest", "updated"]
+            ["priority", "due", "newest", "oldest", "updated"]
                 .iter()
                 .map(|s| ((*s).to_owned(), tr.t(&format!("sort-{s}")))),
             qq.sort(),

@@ -339,4 +339,57 @@ mod clocks {
         assert!(upcoming.iter().any(|n| n["step"] == "escalation"), "{sla}");
         assert!(upcoming.iter().all(|n| n["step"] != "warning"), "{sla}");
     }
+
+    /// The ticket page explains the clock, in both languages; the queue shows and filters
+    /// the SLA state.
+    #[tokio::test]
+    async fn pages_show_and_filter_the_sla() {
+        let app = TestApp::spawn().await;
+        let desk = app.api_as("helpdesk@hhs.example").await;
+        let (_, t) = desk
+            .post(
+                "/api/v1/tickets",
+                json!({"kind": "incident", "summary": "Feed late", "details": "Lab results late",
+                       "impact": 2, "urgency": 2}),
+            )
+            .await;
+        let number = t["number"].as_str().unwrap();
+        let b = app.browser();
+        b.sign_in("agent1@operator.example", testkit::DEMO_PASSWORD)
+            .await;
+        // agent1 reads French; the language switch shows English.
+        let page = b
+            .get(&format!("/tickets/{number}"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("data-testid=\"sla-panel\""), "{page}");
+        assert!(page.contains("Niveau de service"), "{page}");
+        assert!(page.contains("Dans les délais"));
+        assert!(page.contains("24x7"));
+        b.post_form("/lang", &[("lang", "en"), ("next", "/")]).await;
+        let page = b
+            .get(&format!("/tickets/{number}"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("Service level"), "{page}");
+        assert!(page.contains("On track"));
+        let queue = b
+            .get("/console/queue?status=open&sla=on_track&sort=due")
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(queue.contains(number), "{queue}");
+        let queue = b
+            .get("/console/queue?status=open&sla=breached")
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(!queue.contains(number));
+    }
 }
