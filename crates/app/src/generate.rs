@@ -147,6 +147,8 @@ struct Pools {
     agents: Vec<(i64, i64)>,
     sequences: Vec<(String, i64)>,
     next_id: i64,
+    /// The selected policy pack: generated tickets carry its clocks like real ones.
+    pack: Option<(i64, domain::policy_pack::PolicyPack)>,
 }
 
 async fn pools(db: &Db) -> anyhow::Result<Pools> {
@@ -206,12 +208,21 @@ async fn pools(db: &Db) -> anyhow::Result<Pools> {
     let next_id: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM tickets")
         .fetch_one(&mut *conn)
         .await?;
+    let pack = match store::policy_packs::selected(&mut conn).await? {
+        Some(stored) => Some((
+            stored.id,
+            domain::policy_pack::PolicyPack::parse_toml(&stored.source)
+                .map_err(|e| anyhow::anyhow!("selected policy pack: {e}"))?,
+        )),
+        None => None,
+    };
     Ok(Pools {
         orgs,
         subs,
         agents,
         sequences,
         next_id,
+        pack,
     })
 }
 
@@ -232,6 +243,10 @@ struct NewRow {
     assignee_id: Option<i64>,
     created_at: String,
     closed_at: Option<String>,
+    /// When the ticket took its current status, if not at creation.
+    status_at: Option<String>,
+    policy_pack_id: Option<i64>,
+    sla: store::tickets::SlaColumns,
 }
 
 /// Rows per INSERT. Small on purpose: SQLite looks bound parameters up by name, which costs
@@ -325,7 +340,52 @@ pub async fn tickets(db: &Db, count: u64, progress: impl Fn(u64)) -> anyhow::Res
                     rng.below(20_000),
                     rng.below(500_000)
                 ));
+                // Open tickets moved to their status a minute after creation; closed ones
+                // at their closing time. The clocks follow from that history.
+                let status_at = match (status, &closed_at) {
+                    ("new", _) => None,
+                    (_, Some(closed)) => Some(closed.clone()),
+                    _ => Some(domain::time::to_db(
+                        created + jiff::SignedDuration::from_mins(1),
+                    )),
+                };
+                let mut history = vec![domain::sla::StatusChange::new(
+                    created,
+                    domain::ticket::Status::New,
+                )];
+                if let Some(at) = status_at.as_deref().and_then(domain::time::from_db) {
+                    history.push(domain::sla::StatusChange::new(
+                        at,
+                        domain::ticket::Status::parse(status).context("status")?,
+                    ));
+                }
+                let sla = match &p.pack {
+                    Some((pack_id, pack)) => {
+                        web::sla::evaluate_facts(
+                            *pack_id,
+                            pack,
+                            &web::sla::ClockFacts {
+                                id: p.next_id,
+                                kind: kind_enum,
+                                priority: domain::ticket::default_priority(impact, urgency),
+                                channel: "portal",
+                                history: &history,
+                                first_response: None,
+                            },
+                            now,
+                        )
+                        .map_err(|e| anyhow::anyhow!("SLA clocks: {}", e.code))?
+                        .columns
+                    }
+                    None => store::tickets::SlaColumns {
+                        clock: "none".into(),
+                        ..Default::default()
+                    },
+                };
                 rows.push(NewRow {
+                    status_at,
+                    policy_pack_id: p.pack.as_ref().map(|(id, _)| *id),
+                    sla,
                     id: p.next_id,
                     number: domain::ticket::format_number(kind_enum, seq.1),
                     kind,
@@ -394,8 +454,9 @@ async fn insert(tx: &mut store::Conn, backend: Backend, rows: &[NewRow]) -> anyh
     let sql = format!(
         "INSERT INTO tickets (id, number, kind, restriction, organization_id, service_id, subcategory_id, summary, details,
            reporter_id, impact, urgency, priority, status, is_open, support_group_id, assignee_id, tier, channel,
-           no_workaround, custom_fields, created_at, updated_at, resolved_at, closed_at) VALUES {}",
-        placeholders(25, rows.len(), &plain)
+           no_workaround, custom_fields, created_at, updated_at, resolved_at, closed_at,
+           policy_pack_id, sla_clock, sla_due_at, sla_warn_at, sla_respond_due_at) VALUES {}",
+        placeholders(30, rows.len(), &plain)
     );
     let mut q = sqlx::query(&sql);
     for r in rows {
@@ -426,23 +487,50 @@ async fn insert(tx: &mut store::Conn, backend: Backend, rows: &[NewRow]) -> anyh
             .bind(&r.created_at)
             .bind(r.closed_at.as_ref().unwrap_or(&r.created_at))
             .bind(&r.closed_at)
-            .bind(&r.closed_at);
+            .bind(&r.closed_at)
+            .bind(r.policy_pack_id)
+            .bind(&r.sla.clock)
+            .bind(&r.sla.due_at)
+            .bind(&r.sla.warn_at)
+            .bind(&r.sla.respond_due_at);
     }
     q.execute(&mut *tx).await?;
+    let events: Vec<(i64, &str, i64, &str, String)> = rows
+        .iter()
+        .flat_map(|r| {
+            let created = (
+                r.id,
+                r.created_at.as_str(),
+                r.reporter_id,
+                "created",
+                "{\"channel\":\"portal\"}".to_owned(),
+            );
+            let changed = r.status_at.as_deref().map(|at| {
+                (
+                    r.id,
+                    at,
+                    r.reporter_id,
+                    "status",
+                    serde_json::json!({"from": "new", "to": r.status}).to_string(),
+                )
+            });
+            std::iter::once(created).chain(changed)
+        })
+        .collect();
     let sql = format!(
         "INSERT INTO ticket_events (ticket_id, at, actor_id, actor_label, kind, internal, data) VALUES {}",
-        placeholders(7, rows.len(), &plain)
+        placeholders(7, events.len(), &plain)
     );
     let mut q = sqlx::query(&sql);
-    for r in rows {
+    for (ticket, at, actor, kind, data) in &events {
         q = q
-            .bind(r.id)
-            .bind(&r.created_at)
-            .bind(r.reporter_id)
+            .bind(*ticket)
+            .bind(*at)
+            .bind(*actor)
             .bind("generator")
-            .bind("created")
+            .bind(*kind)
             .bind(0i64)
-            .bind("{\"channel\":\"portal\"}");
+            .bind(data.as_str());
     }
     q.execute(&mut *tx).await?;
     let tsvector = |c: usize, n: usize| {

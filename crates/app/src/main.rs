@@ -258,6 +258,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Migrate => {
             let db = store::Db::connect(&config.database_url).await?;
             db.migrate().await?;
+            app::policy::ensure_shipped(&db).await?;
             println!(
                 "Database is up to date: {}",
                 app::redact(&config.database_url)
@@ -267,6 +268,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Demo { tickets } => {
             let db = store::Db::connect(&config.database_url).await?;
             db.migrate().await?;
+            app::policy::ensure_shipped(&db).await?;
             if demo::load_if_empty(&db).await? {
                 println!("Demo data loaded.\n{}", demo::sign_ins());
             } else if tickets.is_none() {

@@ -437,13 +437,15 @@ impl<'de> Deserialize<'de> for HolidayHours {
 }
 
 /// A one-off closure added by an administrator: closed all day on `date` (civil date in the
-/// calendar's zone).
+/// calendar's zone). `name` is shown in English, `name_fr` (when given) in French.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Closure {
     pub date: Date,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name_fr: Option<String>,
 }
 
 /// The plain description of a calendar, as stored in policy packs. Check it with
@@ -476,7 +478,8 @@ pub(crate) struct CalendarInner {
     pub(crate) definition: CalendarDefinition,
     pub(crate) time_zone: TimeZone,
     pub(crate) rules: Vec<HolidayRule>,
-    pub(crate) closures: BTreeMap<Date, Option<String>>,
+    /// Closure dates with their names (English, French).
+    pub(crate) closures: BTreeMap<Date, (Option<String>, Option<String>)>,
     /// Length of one business day in seconds, when defined.
     pub(crate) business_day_seconds: Option<u64>,
     pub(crate) years: YearCache,
@@ -514,15 +517,19 @@ impl Calendar {
             if !(FIRST_SUPPORTED_YEAR..=LAST_SUPPORTED_YEAR).contains(&closure.date.year()) {
                 return Err(CalendarError::OutOfRange { field: "closures" });
             }
-            if let Some(name) = &closure.name
-                && (name.trim().is_empty()
+            for name in [&closure.name, &closure.name_fr].into_iter().flatten() {
+                if name.trim().is_empty()
                     || name.chars().count() > MAX_CLOSURE_NAME_CHARS
-                    || name.chars().any(char::is_control))
-            {
-                return Err(CalendarError::InvalidClosureName(closure.date));
+                    || name.chars().any(char::is_control)
+                {
+                    return Err(CalendarError::InvalidClosureName(closure.date));
+                }
             }
             if closures
-                .insert(closure.date, closure.name.clone())
+                .insert(
+                    closure.date,
+                    (closure.name.clone(), closure.name_fr.clone()),
+                )
                 .is_some()
             {
                 return Err(CalendarError::DuplicateClosure(closure.date));

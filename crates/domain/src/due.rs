@@ -155,8 +155,12 @@ pub enum DayCause {
         name_fr: String,
         date: Date,
     },
-    /// A one-off closure.
-    Closure { name: Option<String> },
+    /// A one-off closure; `name_fr` is its French name, when it has one.
+    Closure {
+        name: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name_fr: Option<String>,
+    },
 }
 
 /// A day whose weekly hours were replaced, and the hours that applied (empty: closed).
@@ -549,12 +553,15 @@ fn build_year(calendar: &CalendarInner, year: i16) -> Result<YearTable, Calendar
                 .week
                 .on(DayOfWeek::from_jiff(date.weekday()))
         };
-        if let Some(name) = closure {
+        if let Some((name, name_fr)) = closure {
             special.push((
                 day,
                 SpecialDay {
                     date,
-                    cause: DayCause::Closure { name: name.clone() },
+                    cause: DayCause::Closure {
+                        name: name.clone(),
+                        name_fr: name_fr.clone(),
+                    },
                     hours: Vec::new(),
                 },
             ));

@@ -66,6 +66,9 @@ pub enum Action {
     WorkTickets,
     /// Edit the request catalogue and canned responses.
     EditCatalogue,
+    /// Load and select policy pack versions; add and remove calendar closures
+    /// (administrators only).
+    ManagePolicy,
 }
 
 /// The tickets a principal may see. Restricted kinds are seen by their team and by the
@@ -142,7 +145,10 @@ impl Principal {
             }
             Action::RecordTraining(_) => false,
             Action::ViewAudit => self.has(Role::PrivacyOffice) || self.has(Role::PrivacyAuditor),
-            Action::ViewOutbox | Action::ManageSupportGroups | Action::EditCatalogue => false,
+            Action::ViewOutbox
+            | Action::ManageSupportGroups
+            | Action::EditCatalogue
+            | Action::ManagePolicy => false,
             Action::RaiseTicket(org) => own(org) || self.is_agent(),
             Action::WorkTickets => self.is_agent(),
         }
@@ -337,6 +343,9 @@ mod tests {
             "administrators do not read privacy tickets"
         );
         assert!(admin.allows(Action::EditCatalogue));
+        assert!(admin.allows(Action::ManagePolicy));
+        assert!(!agent.allows(Action::ManagePolicy));
+        assert!(!principal(OPERATOR, &[Role::GroupLead]).allows(Action::ManagePolicy));
     }
 
     #[test]

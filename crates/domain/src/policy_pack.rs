@@ -51,7 +51,8 @@ use serde::{Deserialize, Serialize, Serializer};
 use toml::Spanned;
 
 use crate::calendar::{
-    Calendar, CalendarDefinition, CalendarError, SHIPPED_CALENDARS, Target, shipped_calendar,
+    Calendar, CalendarDefinition, CalendarError, Closure, SHIPPED_CALENDARS, Target,
+    shipped_calendar,
 };
 use crate::due::target_open_time;
 use crate::role::string_enum;
@@ -410,6 +411,93 @@ impl PolicyPack {
     /// The first-response objective for email-opened incidents, if the pack sets one.
     pub fn email_objective(&self) -> Option<&EmailObjective> {
         self.email_objective.as_ref()
+    }
+
+    /// The same pack with one-off closures added to its calendars. Each closure names the
+    /// calendar it applies to (`Some("business")`), or `None` for every calendar that follows
+    /// holiday rules (`business`, `tier1`, `lra-team` and the pack's own calendars with
+    /// holidays; not `24x7`). A closure closes its date all day, also on a calendar that has
+    /// special hours on holidays (`tier1`). A date the pack's calendar already closes, or
+    /// listed twice, counts once (the first name is kept).
+    ///
+    /// Closures are calendar data kept outside pack versions: the pack's code, version and
+    /// source text are unchanged. Every calendar that gets closures is rebuilt (shared by the
+    /// priorities that use it), and the targets' open times worked out again.
+    ///
+    /// ```
+    /// use domain::calendar::Closure;
+    /// use domain::policy_pack::{SlaFamily, shipped_pack};
+    /// let pack = shipped_pack("priority").unwrap();
+    /// let day = jiff::civil::date(2026, 3, 9);
+    /// let closed = pack
+    ///     .with_closures(&[(None, Closure { date: day, name: Some("Move".into()), name_fr: None })])
+    ///     .unwrap();
+    /// let p3 = closed.targets_in(SlaFamily::Incident, "P3").unwrap();
+    /// assert_eq!(p3.calendar.definition().closures.len(), 1);
+    /// let p1 = closed.targets_in(SlaFamily::Incident, "P1").unwrap();
+    /// assert!(p1.calendar.definition().closures.is_empty()); // 24x7
+    /// ```
+    pub fn with_closures(
+        &self,
+        closures: &[(Option<String>, Closure)],
+    ) -> Result<PolicyPack, PolicyError> {
+        let mut pack = self.clone();
+        if closures.is_empty() {
+            return Ok(pack);
+        }
+        let mut rebuilt: HashMap<String, Calendar> = HashMap::new();
+        let mut rebuild = |calendar: &Calendar| -> Result<Calendar, PolicyError> {
+            if let Some(done) = rebuilt.get(calendar.name()) {
+                return Ok(done.clone());
+            }
+            let follows_holidays = !calendar.holiday_rules().is_empty();
+            let mut definition = calendar.definition().clone();
+            let before = definition.closures.len();
+            for (scope, closure) in closures {
+                let applies = match scope {
+                    Some(name) => name == calendar.name(),
+                    None => follows_holidays,
+                };
+                if applies && definition.closures.iter().all(|c| c.date != closure.date) {
+                    definition.closures.push(closure.clone());
+                }
+            }
+            let result = if definition.closures.len() == before {
+                calendar.clone()
+            } else {
+                Calendar::new(definition).map_err(|error| PolicyError {
+                    field: format!("closures ({})", calendar.name()),
+                    problem: PolicyProblem::Calendar(error),
+                    line: None,
+                })?
+            };
+            rebuilt.insert(calendar.name().to_owned(), result.clone());
+            Ok(result)
+        };
+        let open_time = |calendar: &Calendar, target: Target| {
+            target_open_time(calendar, target).map_err(|error| PolicyError {
+                field: format!("closures ({})", calendar.name()),
+                problem: PolicyProblem::Calendar(error),
+                line: None,
+            })
+        };
+        for calendar in &mut pack.calendars {
+            *calendar = rebuild(calendar)?;
+        }
+        for targets in &mut pack.targets {
+            let calendar = rebuild(&targets.calendar)?;
+            targets.respond_open_time = open_time(&calendar, targets.respond)?;
+            targets.resolve_open_time = open_time(&calendar, targets.resolve)?;
+            targets.calendar = calendar;
+        }
+        if let Some(objective) = &mut pack.email_objective {
+            let calendar = rebuild(&objective.calendar)?;
+            for level in &mut objective.first_response {
+                level.within_open_time = open_time(&calendar, level.within)?;
+            }
+            objective.calendar = calendar;
+        }
+        Ok(pack)
     }
 }
 
@@ -2093,5 +2181,124 @@ incident = {{ calendar = "nights", respond = "1h", resolve = "2bd" }}
         assert_eq!(field_path_at(text, text.len() + 10), "m");
         assert_eq!(line_at(text, 0), 1);
         assert_eq!(line_at(text, text.find("y = 2").unwrap()), 6);
+    }
+
+    #[test]
+    fn closures_apply_to_calendars_that_follow_holidays() {
+        use crate::calendar::Closure;
+        let pack = PolicyPack::parse_toml(PRIORITY).unwrap();
+        let monday = jiff::civil::date(2026, 3, 9);
+        let closure = |name: &str| Closure {
+            date: monday,
+            name: Some(name.into()),
+            name_fr: Some(format!("{name} (fr)")),
+        };
+        // Friday 16:30 EST, 12 h to restore: Tuesday 10:30 without the closure, Wednesday
+        // 10:30 with Monday closed.
+        let start: jiff::Timestamp = "2026-03-06T16:30:00-05:00".parse().unwrap();
+        let due = |pack: &PolicyPack| {
+            let p3 = pack.targets_in(SlaFamily::Incident, "P3").unwrap();
+            crate::due::add_open_time(&p3.calendar, start, p3.resolve_open_time).unwrap()
+        };
+        assert_eq!(due(&pack).to_string(), "2026-03-10T14:30:00Z");
+        let closed = pack.with_closures(&[(None, closure("Move"))]).unwrap();
+        assert_eq!(due(&closed).to_string(), "2026-03-11T14:30:00Z");
+        assert_eq!(
+            (closed.code(), closed.version()),
+            (pack.code(), pack.version())
+        );
+        // The original is untouched, and the 24x7 calendar ignores closures for all.
+        assert_eq!(due(&pack).to_string(), "2026-03-10T14:30:00Z");
+        let p1 = closed.targets_in(SlaFamily::Incident, "P1").unwrap();
+        assert!(p1.calendar.definition().closures.is_empty());
+        // Priorities on the same calendar share the rebuilt one.
+        let p4 = closed.targets_in(SlaFamily::Incident, "P4").unwrap();
+        let p3 = closed.targets_in(SlaFamily::Incident, "P3").unwrap();
+        assert!(std::sync::Arc::ptr_eq(
+            &p3.calendar.inner,
+            &p4.calendar.inner
+        ));
+        // A closure for another calendar leaves business alone; one named for business
+        // applies; the same date twice counts once.
+        let other = pack
+            .with_closures(&[(Some("lra-team".into()), closure("Team day"))])
+            .unwrap();
+        assert_eq!(due(&other).to_string(), "2026-03-10T14:30:00Z");
+        let twice = pack
+            .with_closures(&[
+                (Some("business".into()), closure("First")),
+                (None, closure("Second")),
+            ])
+            .unwrap();
+        assert_eq!(due(&twice).to_string(), "2026-03-11T14:30:00Z");
+        let p3 = twice.targets_in(SlaFamily::Incident, "P3").unwrap();
+        assert_eq!(p3.calendar.definition().closures.len(), 1);
+        assert_eq!(
+            p3.calendar.definition().closures[0].name.as_deref(),
+            Some("First")
+        );
+        // The explanation names the closure in both languages.
+        let explained = crate::due::due_explained(&p3.calendar, start, Target::Hours(12)).unwrap();
+        assert!(explained.special_days.iter().any(|d| d.date == monday
+            && d.cause
+                == crate::due::DayCause::Closure {
+                    name: Some("First".into()),
+                    name_fr: Some("First (fr)".into()),
+                }));
+        // tier1 has holiday hours, but a closure closes the day entirely.
+        let tier1 = crate::calendar::shipped_calendar("tier1").unwrap();
+        let severity = PolicyPack::parse_toml(SEVERITY).unwrap();
+        let closed = severity.with_closures(&[(None, closure("Move"))]).unwrap();
+        for targets in closed.all_targets() {
+            let has = !targets.calendar.definition().closures.is_empty();
+            assert_eq!(
+                has,
+                !targets.calendar.holiday_rules().is_empty(),
+                "{}",
+                targets.calendar.name()
+            );
+        }
+        // A P3 on tier1 (Saturday 08:00-16:00) logged Saturday 15:00 with 12 h: 1 h on
+        // Saturday, 8 h on Sunday, 3 h on Monday: 10:00. With Sunday closed: Monday 18:00.
+        let text = PRIORITY.replacen(
+            "  [priorities.incident]\n  calendar = \"business\"\n  respond = \"2h\"\n  resolve = \"12h\"",
+            "  [priorities.incident]\n  calendar = \"tier1\"\n  respond = \"2h\"\n  resolve = \"12h\"",
+            1,
+        );
+        let on_tier1 = PolicyPack::parse_toml(&text).unwrap();
+        assert_eq!(
+            on_tier1
+                .targets_in(SlaFamily::Incident, "P3")
+                .unwrap()
+                .calendar
+                .name(),
+            tier1.name()
+        );
+        let saturday: jiff::Timestamp = "2026-03-14T15:00:00-04:00".parse().unwrap();
+        let due_on = |pack: &PolicyPack| {
+            let p3 = pack.targets_in(SlaFamily::Incident, "P3").unwrap();
+            crate::due::add_open_time(&p3.calendar, saturday, p3.resolve_open_time)
+                .unwrap()
+                .to_string()
+        };
+        assert_eq!(due_on(&on_tier1), "2026-03-16T14:00:00Z");
+        let sunday = Closure {
+            date: jiff::civil::date(2026, 3, 15),
+            name: None,
+            name_fr: None,
+        };
+        let closed = on_tier1
+            .with_closures(&[(Some("tier1".into()), sunday)])
+            .unwrap();
+        assert_eq!(due_on(&closed), "2026-03-16T22:00:00Z");
+        // A bad closure is refused with the calendar named.
+        let bad = Closure {
+            date: monday,
+            name: Some(" ".into()),
+            name_fr: None,
+        };
+        let e = pack.with_closures(&[(None, bad)]).unwrap_err();
+        assert_eq!(e.code(), "invalid_name");
+        assert!(e.field().starts_with("closures ("), "{e}");
     }
 }

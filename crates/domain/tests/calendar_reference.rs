@@ -220,6 +220,7 @@ fn random_calendar() -> impl Strategy<Value = Calendar> {
                     .map(|days| Closure {
                         date: first.checked_add(jiff::Span::new().days(days)).unwrap(),
                         name: None,
+                        name_fr: None,
                     })
                     .collect(),
             };

@@ -552,11 +552,18 @@ fn closures_close_the_whole_day_and_are_explained() {
     assert_eq!(
         causes,
         vec![
-            (date(2026, 12, 30), DayCause::Closure { name: None }),
+            (
+                date(2026, 12, 30),
+                DayCause::Closure {
+                    name: None,
+                    name_fr: None
+                }
+            ),
             (
                 date(2026, 12, 31),
                 DayCause::Closure {
-                    name: Some("Inventory".into())
+                    name: Some("Inventory".into()),
+                    name_fr: None
                 }
             ),
             (

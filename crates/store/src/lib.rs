@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod calendar_closures;
 pub mod catalogue;
 pub mod credentials;
 pub mod db;

@@ -16,6 +16,15 @@ pub struct OutboxMessage {
     pub status: String,
 }
 
+/// A message ready for the outbox.
+#[derive(Debug, Clone)]
+pub struct NewMail {
+    pub kind: String,
+    pub to: String,
+    pub subject: String,
+    pub message: String,
+}
+
 pub async fn enqueue(
     conn: &mut AnyConnection,
     kind: &str,

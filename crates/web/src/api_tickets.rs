@@ -255,6 +255,124 @@ pub struct PolicyPackList {
     pub packs: Vec<store::policy_packs::StoredPack>,
 }
 
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewPolicyPack {
+    /// The pack file's TOML text (see `policies/priority.toml`).
+    pub source: String,
+    /// Also open new tickets under it.
+    #[serde(default)]
+    pub select: bool,
+}
+
+/// Checks a policy pack file and stores it as a new version (administrators). A refused file
+/// stores nothing: 422 `invalid_policy`, with the line and field in the message and in
+/// `detail` (`line`, `field`, `code`, `message`). A code and version already loaded: 409
+/// `version_exists`. Audited.
+#[utoipa::path(post, path = "/api/v1/policy-packs", tag = "tickets", request_body = NewPolicyPack,
+    responses((status = 201, body = store::policy_packs::StoredPack), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn load_policy_pack(
+    State(state): State<AppState>,
+    api_user: ApiUser,
+    ApiJson(body): ApiJson<NewPolicyPack>,
+) -> AppResult<(StatusCode, Json<store::policy_packs::StoredPack>)> {
+    let ApiUser(ctx, who) = api_user;
+    if !who.principal.allows(Action::ManagePolicy) {
+        return Err(AppError::forbidden());
+    }
+    let (id, _) =
+        crate::policy_admin::load(&state.db, &body.source, &ctx.actor(), body.select).await?;
+    if body.select {
+        state.packs.selection_changed();
+    }
+    let mut conn = state.db.reader().acquire().await?;
+    let stored = store::policy_packs::get(&mut conn, id).await?;
+    Ok((StatusCode::CREATED, Json(stored)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PolicySelection {
+    /// A stored pack version's id (from `GET /api/v1/policy-packs`).
+    pub id: i64,
+}
+
+/// Opens new tickets under a stored pack version (administrators). Tickets already open keep
+/// theirs. Audited.
+#[utoipa::path(put, path = "/api/v1/policy-packs/selected", tag = "tickets", request_body = PolicySelection,
+    responses((status = 200, body = store::policy_packs::StoredPack), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn select_policy_pack(
+    State(state): State<AppState>,
+    api_user: ApiUser,
+    ApiJson(body): ApiJson<PolicySelection>,
+) -> AppResult<Json<store::policy_packs::StoredPack>> {
+    let ApiUser(ctx, who) = api_user;
+    if !who.principal.allows(Action::ManagePolicy) {
+        return Err(AppError::forbidden());
+    }
+    match crate::policy_admin::select(&state.db, &ctx.actor(), body.id).await {
+        Ok(_) => {}
+        Err(crate::policy_admin::LoadError::Store(store::StoreError::NotFound)) => {
+            return Err(AppError::invalid("invalid_choice", "id"));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    state.packs.selection_changed();
+    let mut conn = state.db.reader().acquire().await?;
+    Ok(Json(store::policy_packs::get(&mut conn, body.id).await?))
+}
+
+/// One-off calendar closures: dates on which a calendar (or every calendar that follows
+/// holiday rules) is closed all day. They are calendar data kept outside policy pack
+/// versions, so they move the due times of open tickets too.
+#[utoipa::path(get, path = "/api/v1/calendar-closures", tag = "tickets",
+    responses((status = 200, body = Vec<store::calendar_closures::CalendarClosure>), (status = 403, body = ErrorBody)))]
+pub async fn list_calendar_closures(
+    State(state): State<AppState>,
+    api_user: ApiUser,
+) -> AppResult<Json<Vec<store::calendar_closures::CalendarClosure>>> {
+    let ApiUser(_, who) = api_user;
+    if !who.principal.allows(Action::WorkTickets) {
+        return Err(AppError::forbidden());
+    }
+    let mut conn = state.db.reader().acquire().await?;
+    Ok(Json(store::calendar_closures::list(&mut conn).await?))
+}
+
+/// Adds a closure (administrators); the clocks of open tickets are computed again before the
+/// answer. The same date twice for the same calendar: 409 `closure_exists`. Audited.
+#[utoipa::path(post, path = "/api/v1/calendar-closures", tag = "tickets", request_body = crate::policy_admin::ClosureInput,
+    responses((status = 201, body = store::calendar_closures::CalendarClosure), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn add_calendar_closure(
+    State(state): State<AppState>,
+    api_user: ApiUser,
+    ApiJson(body): ApiJson<crate::policy_admin::ClosureInput>,
+) -> AppResult<(StatusCode, Json<store::calendar_closures::CalendarClosure>)> {
+    let ApiUser(ctx, who) = api_user;
+    if !who.principal.allows(Action::ManagePolicy) {
+        return Err(AppError::forbidden());
+    }
+    let change = crate::policy_admin::add_closure(&state, &ctx.actor(), &body).await?;
+    Ok((StatusCode::CREATED, Json(change.closure)))
+}
+
+/// Removes a closure (administrators); the clocks of open tickets are computed again before
+/// the answer. Audited.
+#[utoipa::path(delete, path = "/api/v1/calendar-closures/{id}", tag = "tickets", params(("id" = i64, Path)),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn remove_calendar_closure(
+    State(state): State<AppState>,
+    api_user: ApiUser,
+    Path(id): Path<i64>,
+) -> AppResult<StatusCode> {
+    let ApiUser(ctx, who) = api_user;
+    if !who.principal.allows(Action::ManagePolicy) {
+        return Err(AppError::forbidden());
+    }
+    crate::policy_admin::remove_closure(&state, &ctx.actor(), id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// Change fields, status, priority (with a reason), group, assignee, or escalate.
 #[utoipa::path(patch, path = "/api/v1/tickets/{number}", tag = "tickets", params(("number" = String, Path)), request_body = TicketPatch,
     responses((status = 200, body = TicketView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]

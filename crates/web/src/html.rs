@@ -55,6 +55,7 @@ pub fn routes() -> Router<AppState> {
         .route("/auth/oidc/{org}/start", get(crate::oidc::start))
         .route("/auth/oidc/callback", get(crate::oidc::callback))
         .merge(crate::html_tickets::routes())
+        .merge(crate::html_policy::routes())
 }
 
 async fn css() -> Response {

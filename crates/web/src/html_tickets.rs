@@ -1011,8 +1011,10 @@ pub struct WorkPanel {
     pub redact_targets: Vec<Opt>,
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn work_panel(
     conn: &mut store::Conn,
+    packs: &crate::sla::Packs,
     tr: Tr,
     f: &Fmt,
     t: &Ticket,
@@ -1090,6 +1092,17 @@ async fn work_panel(
         selected: priority.is_empty(),
     }];
     priority_options.extend(level_options(tr, "priority", &priority));
+    // Priorities that are chosen rather than derived (the network requests' P10–P40).
+    if let Some(pack_id) = t.policy_pack_id {
+        let pack = packs.get(conn, pack_id).await?;
+        priority_options.extend(options(
+            [10, 20, 30, 40]
+                .into_iter()
+                .filter(|p| crate::sla::pack_has_priority(&pack, t.kind(), *p))
+                .map(|p| (p.to_string(), tr.t(&format!("priority-{p}")))),
+            &priority,
+        ));
+    }
     Ok(WorkPanel {
         canned,
         next_statuses,
@@ -1249,8 +1262,12 @@ impl SlaPanel {
                     domain::due::DayCause::Holiday {
                         name_en, name_fr, ..
                     } => tr.pick(name_en, name_fr).to_owned(),
-                    domain::due::DayCause::Closure { name } => {
-                        name.clone().unwrap_or_else(|| tr.t("sla-closure"))
+                    domain::due::DayCause::Closure { name, name_fr } => {
+                        let name = match (name, name_fr) {
+                            (Some(en), Some(fr)) => Some(tr.pick(en, fr).to_owned()),
+                            (en, fr) => en.clone().or_else(|| fr.clone()),
+                        };
+                        name.unwrap_or_else(|| tr.t("sla-closure"))
                     }
                 };
                 (day.date.to_string(), why)
@@ -1414,7 +1431,7 @@ async fn ticket_view(
     let status = t.status();
     let edit = EditFields::new(t, &f, &typed);
     let w = if agent {
-        Some(work_panel(&mut conn, tr, &f, t, &groups, &events, &typed).await?)
+        Some(work_panel(&mut conn, &state.packs, tr, &f, t, &groups, &events, &typed).await?)
     } else {
         None
     };

@@ -25,6 +25,18 @@ pub async fn send(
     key: &str,
     args: &[(&'static str, String)],
 ) -> Result<i64, crate::error::AppError> {
+    let mail = render(base_url, to, locale, key, args)?;
+    Ok(store::outbox::enqueue(conn, &mail.kind, &mail.to, &mail.subject, &mail.message).await?)
+}
+
+/// Builds a message without storing it (to write it with other rows in one statement).
+pub fn render(
+    base_url: &str,
+    to: &str,
+    locale: Locale,
+    key: &str,
+    args: &[(&'static str, String)],
+) -> Result<store::outbox::NewMail, crate::error::AppError> {
     let subject = t_args(locale, &format!("mail-{key}-subject"), args);
     let body = format!(
         "{}\n\n-- \n{}\n",
@@ -45,5 +57,10 @@ pub async fn send(
         .body(body)
         .map_err(|_| crate::error::AppError::internal())?;
     let raw = String::from_utf8_lossy(&message.formatted()).into_owned();
-    Ok(store::outbox::enqueue(conn, key, to, &subject, &raw).await?)
+    Ok(store::outbox::NewMail {
+        kind: key.to_owned(),
+        to: to.to_owned(),
+        subject,
+        message: raw,
+    })
 }

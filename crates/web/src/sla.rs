@@ -4,6 +4,7 @@
 //! escalations still to come are kept as scheduled jobs.
 use crate::AppState;
 use crate::error::{AppError, AppResult};
+use domain::calendar::Closure;
 use domain::policy::{OrgScope, TicketScope};
 use domain::policy_pack::{PolicyPack, PriorityTargets, SlaFamily};
 use domain::sla::{ClockInput, ClockReport, ScheduledNotification, SlaState, StatusChange};
@@ -11,22 +12,70 @@ use domain::ticket::{Channel, Status};
 use jiff::Timestamp;
 use serde::Serialize;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use store::Conn;
 use store::tickets::{SlaColumns, Ticket};
 
-/// Parsed policy packs by stored id (a version never changes once loaded), and the id of
-/// the selected pack for a short while (another node may select another).
+/// Parsed policy packs by stored id (a version never changes once loaded), each with the
+/// calendar closures in force applied; the id of the selected pack and the closures, for a
+/// short while (another node may select another pack or change the closures).
 #[derive(Default)]
 pub struct Packs {
+    /// As stored, without closures.
     parsed: RwLock<HashMap<i64, Arc<PolicyPack>>>,
+    /// With the closures of a given closures version.
+    applied: RwLock<HashMap<i64, (ClosuresVersion, Arc<PolicyPack>)>>,
     selected: RwLock<Option<(std::time::Instant, Option<i64>)>>,
+    closures: RwLock<Option<(std::time::Instant, Arc<Closures>)>>,
+    /// Bumped by [`Packs::closures_changed`]: closures read before a change are not kept.
+    closures_generation: AtomicU64,
+}
+
+/// The fingerprint of the calendar closures (`store::calendar_closures::version`).
+pub type ClosuresVersion = (i64, i64);
+
+/// The calendar closures in force, with their fingerprint.
+pub struct Closures {
+    pub version: ClosuresVersion,
+    pub list: Vec<(Option<String>, Closure)>,
 }
 
 const SELECTION_TTL: std::time::Duration = std::time::Duration::from_secs(10);
+const CLOSURES_TTL: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl Packs {
+    /// A pack version with the calendar closures in force.
     pub async fn get(&self, conn: &mut Conn, id: i64) -> AppResult<Arc<PolicyPack>> {
+        let closures = self.closures(conn).await?;
+        if let Some((version, pack)) = self.applied.read().expect("packs lock").get(&id)
+            && *version == closures.version
+        {
+            return Ok(pack.clone());
+        }
+        let stored = self.stored(conn, id).await?;
+        let pack = if closures.list.is_empty() {
+            stored
+        } else {
+            match stored.with_closures(&closures.list) {
+                Ok(pack) => Arc::new(pack),
+                Err(e) => {
+                    // Closures are checked when added; a refusal here means the data was
+                    // changed behind our back. Clocks go on without the closures.
+                    tracing::error!(pack = id, error = %e, "calendar closures do not apply");
+                    stored
+                }
+            }
+        };
+        self.applied
+            .write()
+            .expect("packs lock")
+            .insert(id, (closures.version, pack.clone()));
+        Ok(pack)
+    }
+
+    /// A pack version as stored, without closures.
+    pub async fn stored(&self, conn: &mut Conn, id: i64) -> AppResult<Arc<PolicyPack>> {
         if let Some(pack) = self.parsed.read().expect("packs lock").get(&id) {
             return Ok(pack.clone());
         }
@@ -41,6 +90,35 @@ impl Packs {
             .expect("packs lock")
             .insert(id, pack.clone());
         Ok(pack)
+    }
+
+    /// The calendar closures in force: read again when their fingerprint changed, looked at
+    /// most every few seconds.
+    pub async fn closures(&self, conn: &mut Conn) -> AppResult<Arc<Closures>> {
+        let cached = self.closures.read().expect("packs lock").clone();
+        if let Some((at, closures)) = &cached
+            && at.elapsed() < CLOSURES_TTL
+        {
+            return Ok(closures.clone());
+        }
+        let generation = self.closures_generation.load(Ordering::Acquire);
+        let version = store::calendar_closures::version(conn).await?;
+        let closures = match cached {
+            Some((_, closures)) if closures.version == version => closures,
+            _ => {
+                let list = store::calendar_closures::list(conn)
+                    .await?
+                    .iter()
+                    .filter_map(closure_of)
+                    .collect();
+                Arc::new(Closures { version, list })
+            }
+        };
+        let mut slot = self.closures.write().expect("packs lock");
+        if self.closures_generation.load(Ordering::Acquire) == generation {
+            *slot = Some((std::time::Instant::now(), closures.clone()));
+        }
+        Ok(closures)
     }
 
     /// The id of the pack new tickets are opened under.
@@ -59,6 +137,30 @@ impl Packs {
     pub fn selection_changed(&self) {
         *self.selected.write().expect("packs lock") = None;
     }
+
+    /// Forgets the cached closures (after adding or removing one here, once committed): the
+    /// next clock reads them again.
+    pub fn closures_changed(&self) {
+        let mut slot = self.closures.write().expect("packs lock");
+        self.closures_generation.fetch_add(1, Ordering::AcqRel);
+        *slot = None;
+    }
+}
+
+/// A stored closure as the calendars take it; `None` for a date that does not parse (never
+/// stored so).
+pub fn closure_of(
+    stored: &store::calendar_closures::CalendarClosure,
+) -> Option<(Option<String>, Closure)> {
+    let date = stored.closed_on.parse().ok()?;
+    Some((
+        stored.calendar.clone(),
+        Closure {
+            date,
+            name: Some(stored.name_en.clone()),
+            name_fr: Some(stored.name_fr.clone()),
+        },
+    ))
 }
 
 /// The priority number a pack's matrix gives a new ticket (P3 → 3, P20 → 20, S2 → 2), or
@@ -71,6 +173,18 @@ pub fn priority_from_pack(
 ) -> Option<i64> {
     pack.priority_for(kind, impact, urgency)
         .and_then(|t| priority_number(&t.code))
+}
+
+/// Whether the pack defines priority number `priority` for this kind of ticket.
+pub fn pack_has_priority(
+    pack: &PolicyPack,
+    kind: domain::ticket::TicketKind,
+    priority: i64,
+) -> bool {
+    SlaFamily::of(kind).is_some_and(|family| {
+        pack.targets_of(family)
+            .any(|t| priority_number(&t.code) == Some(priority))
+    })
 }
 
 fn priority_number(code: &str) -> Option<i64> {

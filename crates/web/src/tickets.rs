@@ -500,16 +500,39 @@ async fn write_ticket(writer: &Writer, tx: &mut Conn, job: &CreateJob) -> AppRes
         evaluation = Some(found);
     }
     let new = new.as_ref();
-    let (id, number) = store::tickets::create(tx, writer.db.backend(), actor, new).await?;
-    if let Some(evaluation) = evaluation {
-        let steps: Vec<(String, jiff::Timestamp)> = evaluation
-            .view
-            .upcoming
-            .iter()
-            .map(|n| (crate::sla::step_name(n), n.at))
-            .collect();
-        store::jobs::schedule(tx, crate::sla::SLA_JOB, id, &steps).await?;
+    let steps: Vec<(String, jiff::Timestamp)> = evaluation
+        .map(|evaluation| {
+            evaluation
+                .view
+                .upcoming
+                .iter()
+                .map(|n| (crate::sla::step_name(n), n.at))
+                .collect()
+        })
+        .unwrap_or_default();
+    let audit_detail = json!({"kind": new.kind.as_str(), "channel": new.channel.as_str(), "priority": new.priority});
+    if writer.db.backend() == store::Backend::Postgres && files.is_empty() {
+        // Two round trips for the whole ticket (see insert_with_companions_postgres).
+        let reserved = store::tickets::reserve_postgres(tx, new.kind).await?;
+        let mails = creation_mails(&writer.base_url, tx, &reserved.number, new, reporter).await?;
+        let id = store::tickets::insert_with_companions_postgres(
+            tx,
+            actor,
+            new,
+            &reserved,
+            &store::tickets::Companions {
+                audit_action: "ticket.create",
+                audit_detail,
+                mails: &mails,
+                job_kind: crate::sla::SLA_JOB,
+                jobs: &steps,
+            },
+        )
+        .await?;
+        return Ok((id, reserved.number));
     }
+    let (id, number) = store::tickets::create(tx, writer.db.backend(), actor, new).await?;
+    store::jobs::schedule(tx, crate::sla::SLA_JOB, id, &steps).await?;
     if !files.is_empty() {
         let event = store::tickets::add_event(
             tx,
@@ -540,7 +563,7 @@ async fn write_ticket(writer: &Writer, tx: &mut Conn, job: &CreateJob) -> AppRes
             entity_type: "ticket",
             entity_id: Some(number.clone()),
             organization_id: Some(new.organization_id),
-            detail: json!({"kind": new.kind.as_str(), "channel": new.channel.as_str(), "priority": new.priority}),
+            detail: audit_detail,
         },
     )
     .await?;
@@ -555,6 +578,31 @@ async fn write_ticket(writer: &Writer, tx: &mut Conn, job: &CreateJob) -> AppRes
     )
     .await?;
     Ok((id, number))
+}
+
+/// The acknowledgement mails of a new ticket, to the reporter and the person it was raised
+/// for (nobody can have turned a new ticket's notifications off).
+async fn creation_mails(
+    base_url: &str,
+    tx: &mut Conn,
+    number: &str,
+    ticket: &NewTicket,
+    reporter: &store::people::Person,
+) -> AppResult<Vec<store::outbox::NewMail>> {
+    let mut people = vec![ticket.reporter_id];
+    people.extend(ticket.on_behalf_of_id);
+    notification_mails(
+        base_url,
+        tx,
+        0,
+        number,
+        &ticket.draft.summary,
+        &people,
+        "ticket-created",
+        &[],
+        Some(reporter),
+    )
+    .await
 }
 
 /// Mails the reporter (and the person the ticket was raised for) unless they turned
@@ -596,7 +644,32 @@ async fn notify(
     extra: &[(&'static str, String)],
     known: Option<&store::people::Person>,
 ) -> AppResult<()> {
+    let mails = notification_mails(
+        base_url, tx, ticket_id, number, summary, people, key, extra, known,
+    )
+    .await?;
+    for mail in mails {
+        store::outbox::enqueue(tx, &mail.kind, &mail.to, &mail.subject, &mail.message).await?;
+    }
+    Ok(())
+}
+
+/// The mails `notify` would store: one per person, in their language, skipping people who
+/// turned the ticket's notifications off and deactivated people.
+#[allow(clippy::too_many_arguments)]
+async fn notification_mails(
+    base_url: &str,
+    tx: &mut Conn,
+    ticket_id: i64,
+    number: &str,
+    summary: &str,
+    people: &[i64],
+    key: &str,
+    extra: &[(&'static str, String)],
+    known: Option<&store::people::Person>,
+) -> AppResult<Vec<store::outbox::NewMail>> {
     let mut seen = Vec::new();
+    let mut mails = Vec::new();
     for &person in people {
         if seen.contains(&person) {
             continue;
@@ -623,9 +696,9 @@ async fn notify(
             ("link", format!("{base_url}/tickets/{number}")),
         ];
         args.extend(extra.iter().cloned());
-        crate::mail::send(tx, base_url, &p.email, locale, key, &args).await?;
+        mails.push(crate::mail::render(base_url, &p.email, locale, key, &args)?);
     }
-    Ok(())
+    Ok(mails)
 }
 
 /// Where a ticket without a catalogue entry goes: restricted kinds to their team, others
@@ -953,10 +1026,20 @@ pub async fn update(
     if patch.impact.is_some() || patch.urgency.is_some() || patch.priority.is_some() {
         let impact = ticket::check_level("impact", patch.impact.unwrap_or(t.impact))?;
         let urgency = ticket::check_level("urgency", patch.urgency.unwrap_or(t.urgency))?;
-        let derived = ticket::default_priority(impact, urgency);
-        let priority = match patch.priority {
-            Some(p) => ticket::check_level("priority", p)?,
-            None => derived,
+        // The ticket's own policy pack decides the matrix and which priorities exist (the
+        // network requests' P10–P40 are chosen, not derived).
+        let pack = match t.policy_pack_id {
+            Some(id) => Some(state.packs.get(&mut tx, id).await?),
+            None => None,
+        };
+        let derived = pack
+            .as_deref()
+            .and_then(|pack| crate::sla::priority_from_pack(pack, t.kind(), impact, urgency))
+            .unwrap_or_else(|| ticket::default_priority(impact, urgency));
+        let priority = match (patch.priority, pack.as_deref()) {
+            (Some(p), Some(pack)) if crate::sla::pack_has_priority(pack, t.kind(), p) => p,
+            (Some(p), _) => ticket::check_level("priority", p)?,
+            (None, _) => derived,
         };
         if (impact, urgency, priority) != (t.impact, t.urgency, t.priority) {
             let why = reason(&patch.priority_reason, "priority_reason")?

@@ -64,7 +64,8 @@ async fn nothing_of_another_organization_is_readable_or_writable() {
                 .replace("{number}", &b_number)
                 .replace("/attachments/{id}", "/attachments/1")
                 .replace("/request-types/{id}", "/request-types/1")
-                .replace("/subcategories/{id}", "/subcategories/1");
+                .replace("/subcategories/{id}", "/subcategories/1")
+                .replace("/calendar-closures/{id}", "/calendar-closures/1");
             let body = match route.as_str() {
                 "PATCH /api/v1/me" => Some(json!({"phone": "905-555-0000"})),
                 "POST /api/v1/organizations" => Some(
@@ -123,6 +124,13 @@ async fn nothing_of_another_organization_is_readable_or_writable() {
                 "POST /api/v1/canned-responses" => Some(
                     json!({"code": "evil", "title_en": "x", "title_fr": "x", "body_en": "x", "body_fr": "x"}),
                 ),
+                "POST /api/v1/policy-packs" => Some(
+                    json!({"source": domain::policy_pack::shipped_pack_text("priority").unwrap().replacen("version = 1", "version = 9", 1), "select": true}),
+                ),
+                "PUT /api/v1/policy-packs/selected" => Some(json!({"id": 2})),
+                "POST /api/v1/calendar-closures" => {
+                    Some(json!({"date": "2030-01-02", "name_en": "Planted", "name_fr": "Planted"}))
+                }
                 _ => None,
             };
             let method: Method = method.parse().unwrap();
@@ -151,6 +159,11 @@ async fn nothing_of_another_organization_is_readable_or_writable() {
                 | "GET /api/v1/tickets/{number}"
                 | "GET /api/v1/tickets/{number}/sla"
                 | "GET /api/v1/policy-packs"
+                | "POST /api/v1/policy-packs"
+                | "PUT /api/v1/policy-packs/selected"
+                | "GET /api/v1/calendar-closures"
+                | "POST /api/v1/calendar-closures"
+                | "DELETE /api/v1/calendar-closures/{id}"
                 | "PATCH /api/v1/tickets/{number}"
                 | "POST /api/v1/tickets/{number}/comments"
                 | "POST /api/v1/tickets/{number}/attachments"
@@ -211,6 +224,11 @@ async fn nothing_of_another_organization_is_readable_or_writable() {
     assert_eq!(s, 200, "B's token still works");
     let (_, people) = admin.get("/api/v1/people?q=planted").await;
     assert_eq!(people, json!([]));
+    // Partners changed nothing of the policy either.
+    let (_, closures) = admin.get("/api/v1/calendar-closures").await;
+    assert_eq!(closures, json!([]));
+    let (_, packs) = admin.get("/api/v1/policy-packs").await;
+    assert_eq!(packs["packs"].as_array().unwrap().len(), 2, "{packs}");
 }
 
 #[tokio::test]

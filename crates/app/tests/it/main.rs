@@ -6,6 +6,7 @@ mod health;
 mod isolation;
 mod openapi;
 mod people;
+mod policy;
 mod signin;
 mod sla;
 mod tickets;

@@ -392,4 +392,39 @@ mod clocks {
             .unwrap();
         assert!(!queue.contains(number));
     }
+
+    /// Network requests' priorities are chosen by an agent; the new target counts against
+    /// the time already used. A priority the pack does not define is refused.
+    #[tokio::test]
+    async fn an_agent_sets_a_network_priority_and_the_target_follows() {
+        let app = TestApp::spawn().await;
+        let desk = app.api_as("helpdesk@hhs.example").await;
+        let (s, t) = desk
+            .post(
+                "/api/v1/tickets",
+                json!({"kind": "service_request", "summary": "New WAN link", "details": "Second site",
+                       "impact": 4, "urgency": 4}),
+            )
+            .await;
+        assert_eq!(s, 201, "{t}");
+        let number = t["number"].as_str().unwrap();
+        let agent = app.api_as("agent1@operator.example").await;
+        let (s, body) = agent
+            .patch(
+                &format!("/api/v1/tickets/{number}"),
+                json!({"priority": 40, "priority_reason": "WAN upgrade"}),
+            )
+            .await;
+        assert!(s.is_success(), "{body}");
+        let (_, sla) = agent.get(&format!("/api/v1/tickets/{number}/sla")).await;
+        assert_eq!(sla["priority"]["code"], "P40", "{sla}");
+        assert_eq!(sla["resolution"]["target"], 125 * 9 * 3600, "{sla}");
+        let (s, body) = agent
+            .patch(
+                &format!("/api/v1/tickets/{number}"),
+                json!({"priority": 50, "priority_reason": "no such"}),
+            )
+            .await;
+        assert_eq!(s, 422, "{body}");
+    }
 }

@@ -648,3 +648,67 @@ sla-step-escalation = Escalation to the group lead
 sla-filter = SLA
 sla-any = Any
 sort-due = Due soonest
+priority-10 = P10 Network: minor change or removal
+priority-20 = P20 Network: major change
+priority-30 = P30 Network: new, move or upgrade of the extranet
+priority-40 = P40 Network: new, move or upgrade of the WAN
+nav-policy = Policy and calendars
+policy-title = Service-level policy and calendars
+policy-intro = Policy packs set the priorities, SLA targets, calendars and escalations. Every loaded file is kept as a version: a ticket keeps the version it was opened under, and the selected version applies to new tickets. Every change is written to the audit log.
+policy-versions = Stored versions
+policy-version = Version
+policy-loaded-at = Loaded (local time)
+policy-loaded-by = Loaded by
+policy-source = Source file
+policy-view = View
+policy-selected = selected for new tickets
+policy-select-label = Version for new tickets
+policy-select = Select
+hint-policy-select = Tickets already opened keep the version they were opened under.
+policy-summary-title = Targets of the selected pack: { $name } ({ $code }, version { $version })
+policy-label = Label
+policy-family-incident = Incidents
+policy-family-service_request = Service requests
+policy-bd-one = 1 business day
+policy-bd = { $n } business days
+policy-load-title = Load a new version
+hint-policy-load = Paste the pack file (TOML) or choose it; a chosen file wins over the text. Raise the version number of the pack you change. A file with a mistake stores nothing: the line and field at fault are shown.
+field-source = Pack file (TOML)
+field-policy_file = Or choose the file
+policy-load-select = Also select it for new tickets
+policy-load = Check and load
+policy-done-loaded = The pack version was loaded.
+policy-done-loaded-selected = The pack version was loaded and selected for new tickets.
+policy-done-selected = New tickets now open under the selected version.
+policy-source-title = { $name }: { $code }, version { $version }
+policy-loaded-line = Loaded { $at } by { $by }.
+policy-back = Back to the policy page
+field-pack = Pack version
+field-date = Date
+field-year = Year
+field-id = Id
+closures-title = One-off closures
+closures-intro = A closure closes a whole day, like a holiday, on top of the holiday rules. Closures are calendar data kept outside the pack versions: they apply to every version, so they also move the due times of tickets already open, which are computed again when a closure is added or removed. On tier1, which has special holiday hours, a closure closes the day entirely.
+closures-none = No closures.
+closures-added = Added
+closures-remove = Remove
+closures-new = Add a closure
+closures-add = Add the closure
+closures-all = All calendars that follow holidays
+hint-closure-calendar = "All calendars that follow holidays" covers business, lra-team, tier1 and the packs' own calendars with holidays, but not 24x7.
+closures-done-added = Closure added. Clocks of open tickets computed again: { $n }.
+closures-done-removed = Closure removed. Clocks of open tickets computed again: { $n }.
+holidays-title = Holidays of a year
+holidays-intro = The holidays a calendar's rules give for a year, with the day each is observed when it falls on a weekend.
+holidays-holiday = Holiday
+holidays-observed = Observed on
+holidays-show = Show
+error-invalid_policy = The pack file was refused{ $line ->
+    [none] {""}
+   *[other] {" "}at line { $line }
+}{ $path ->
+    [none] {""}
+   *[other] {" "}({ $path })
+}: { $problem }
+error-version_exists = This pack code and version are already loaded: raise the version number in the file.
+error-closure_exists = This date is already closed on this calendar.

@@ -648,3 +648,67 @@ sla-step-escalation = Escalade au responsable du groupe
 sla-filter = ENS
 sla-any = Tous
 sort-due = Échéance la plus proche
+priority-10 = P10 Réseau : changement mineur ou retrait
+priority-20 = P20 Réseau : changement majeur
+priority-30 = P30 Réseau : ajout, déplacement ou mise à niveau de l'extranet
+priority-40 = P40 Réseau : ajout, déplacement ou mise à niveau du WAN
+nav-policy = Politique et calendriers
+policy-title = Politique de niveau de service et calendriers
+policy-intro = Les ensembles de politiques fixent les priorités, les cibles de niveau de service, les calendriers et les escalades. Chaque fichier chargé est conservé comme une version : un billet garde la version sous laquelle il a été ouvert, et la version choisie s'applique aux nouveaux billets. Chaque changement est consigné au journal d'audit.
+policy-versions = Versions conservées
+policy-version = Version
+policy-loaded-at = Chargée (heure locale)
+policy-loaded-by = Chargée par
+policy-source = Fichier source
+policy-view = Voir
+policy-selected = choisie pour les nouveaux billets
+policy-select-label = Version pour les nouveaux billets
+policy-select = Choisir
+hint-policy-select = Les billets déjà ouverts gardent la version sous laquelle ils ont été ouverts.
+policy-summary-title = Cibles de l'ensemble choisi : { $name } ({ $code }, version { $version })
+policy-label = Libellé
+policy-family-incident = Incidents
+policy-family-service_request = Demandes de service
+policy-bd-one = 1 jour ouvrable
+policy-bd = { $n } jours ouvrables
+policy-load-title = Charger une nouvelle version
+hint-policy-load = Collez le fichier de l'ensemble (TOML) ou choisissez-le; un fichier choisi l'emporte sur le texte. Augmentez le numéro de version de l'ensemble modifié. Un fichier qui contient une erreur n'enregistre rien : la ligne et le champ fautifs sont indiqués.
+field-source = Fichier de l'ensemble (TOML)
+field-policy_file = Ou choisissez le fichier
+policy-load-select = Le choisir aussi pour les nouveaux billets
+policy-load = Vérifier et charger
+policy-done-loaded = La version de l'ensemble a été chargée.
+policy-done-loaded-selected = La version de l'ensemble a été chargée et choisie pour les nouveaux billets.
+policy-done-selected = Les nouveaux billets s'ouvrent désormais sous la version choisie.
+policy-source-title = { $name } : { $code }, version { $version }
+policy-loaded-line = Chargée le { $at } par { $by }.
+policy-back = Retour à la page des politiques
+field-pack = Version de l'ensemble
+field-date = Date
+field-year = Année
+field-id = Identifiant
+closures-title = Fermetures ponctuelles
+closures-intro = Une fermeture ferme une journée entière, comme un jour férié, en plus des règles des jours fériés. Les fermetures sont des données de calendrier tenues hors des versions d'ensembles : elles s'appliquent à toutes les versions et déplacent donc aussi les échéances des billets déjà ouverts, recalculées quand une fermeture est ajoutée ou retirée. Sur tier1, qui a des heures particulières les jours fériés, une fermeture ferme la journée entière.
+closures-none = Aucune fermeture.
+closures-added = Ajoutée
+closures-remove = Retirer
+closures-new = Ajouter une fermeture
+closures-add = Ajouter la fermeture
+closures-all = Tous les calendriers qui suivent les jours fériés
+hint-closure-calendar = « Tous les calendriers qui suivent les jours fériés » couvre business, lra-team, tier1 et les calendriers propres aux ensembles qui ont des jours fériés, mais pas 24x7.
+closures-done-added = Fermeture ajoutée. Chronomètres des billets ouverts recalculés : { $n }.
+closures-done-removed = Fermeture retirée. Chronomètres des billets ouverts recalculés : { $n }.
+holidays-title = Jours fériés d'une année
+holidays-intro = Les jours fériés que les règles d'un calendrier donnent pour une année, avec le jour où chacun est observé lorsqu'il tombe une fin de semaine.
+holidays-holiday = Jour férié
+holidays-observed = Observé le
+holidays-show = Afficher
+error-invalid_policy = Le fichier de l'ensemble est refusé{ $line ->
+    [none] {""}
+   *[other] {" "}à la ligne { $line }
+}{ $path ->
+    [none] {""}
+   *[other] {" "}({ $path })
+} : { $problem }
+error-version_exists = Ce code et cette version d'ensemble sont déjà chargés : augmentez le numéro de version dans le fichier.
+error-closure_exists = Cette date est déjà fermée sur ce calendrier.
