@@ -823,15 +823,16 @@ async fn list_where(
         use domain::sla::SlaState;
         binds.push(Bind::Text(crate::now_db()));
         let now = format!("${}", binds.len());
+        // Written on the due-time sort key, so that the index on it serves the ranges.
         sql.push_str(&match state {
             SlaState::Breached => format!(
-                " AND (t.sla_clock = 'breached' OR (t.sla_clock = 'running' AND t.sla_due_at < {now}))"
+                " AND (t.sla_clock = 'breached' OR (t.sla_clock = 'running' AND {DUE_KEY} < {now}))"
             ),
             SlaState::AtRisk => format!(
-                " AND t.sla_clock = 'running' AND t.sla_warn_at <= {now} AND t.sla_due_at >= {now}"
+                " AND t.sla_clock = 'running' AND {DUE_KEY} >= {now} AND t.sla_warn_at <= {now}"
             ),
             SlaState::OnTrack => format!(
-                " AND t.sla_clock = 'running' AND (t.sla_warn_at IS NULL OR t.sla_warn_at > {now})"
+                " AND t.sla_clock = 'running' AND {DUE_KEY} >= {now} AND (t.sla_warn_at IS NULL OR t.sla_warn_at > {now})"
             ),
             SlaState::Paused => " AND t.sla_clock = 'paused'".to_owned(),
             SlaState::Met => " AND t.sla_clock = 'met'".to_owned(),
@@ -1524,35 +1525,66 @@ pub struct Reserved {
     pub number: String,
 }
 
-/// PostgreSQL: takes the next audit sequence and the kind's next ticket number together.
-/// Both rows stay locked until the transaction ends, as on the plain path.
-pub async fn reserve_postgres(
+/// Takes the next audit sequence and the kind's next ticket number in one round trip (one
+/// statement on PostgreSQL, a two-statement script on SQLite). Both rows stay locked until
+/// the transaction ends, as on the plain path.
+pub async fn reserve(
     conn: &mut AnyConnection,
+    backend: Backend,
     kind: domain::ticket::TicketKind,
 ) -> StoreResult<Reserved> {
-    let head = sqlx::query(
-        "WITH a AS (UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash),
-              q AS (UPDATE ticket_sequences SET last = last + 1 WHERE kind = $1 RETURNING last)
-         SELECT a.seq, a.hash, q.last FROM a, q",
-    )
-    .bind(kind.as_str())
-    .fetch_optional(&mut *conn)
-    .await?
-    .ok_or_else(|| StoreError::Other(format!("no sequence for {kind}")))?;
+    let missing = || StoreError::Other(format!("no sequence for {kind}"));
+    let (seq, prev_hash, last) = match backend {
+        Backend::Postgres => {
+            let row = sqlx::query(
+                "WITH a AS (UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash),
+                      q AS (UPDATE ticket_sequences SET last = last + 1 WHERE kind = $1 RETURNING last)
+                 SELECT a.seq, a.hash, q.last FROM a, q",
+            )
+            .bind(kind.as_str())
+            .fetch_optional(&mut *conn)
+            .await?
+            .ok_or_else(missing)?;
+            (
+                row.try_get("seq")?,
+                row.try_get("hash")?,
+                row.try_get("last")?,
+            )
+        }
+        Backend::Sqlite => {
+            let rows = sqlx::query(
+                "UPDATE ticket_sequences SET last = last + 1 WHERE kind = $1 RETURNING last;
+                 UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash",
+            )
+            .bind(kind.as_str())
+            .fetch_all(&mut *conn)
+            .await?;
+            let [sequence, head] = rows.as_slice() else {
+                return Err(missing());
+            };
+            (
+                head.try_get("seq")?,
+                head.try_get("hash")?,
+                sequence.try_get("last")?,
+            )
+        }
+    };
     Ok(Reserved {
-        seq: head.try_get("seq")?,
-        prev_hash: head.try_get("hash")?,
-        number: domain::ticket::format_number(kind, head.try_get("last")?),
+        seq,
+        prev_hash,
+        number: domain::ticket::format_number(kind, last),
     })
 }
 
-/// PostgreSQL: a new ticket with its partner references, first timeline entry, search
-/// document, audit row, outbox mails and scheduled jobs in one statement (data-modifying
-/// CTEs), after [`reserve_postgres`]: two round trips instead of one per row. SQLite has no
-/// such CTEs, and there a statement costs a thread hop, not a network round trip, so it
-/// keeps the plain path.
-pub async fn insert_with_companions_postgres(
+/// A new ticket with its partner references, first timeline entry, search document, audit
+/// row, outbox mails and scheduled jobs in one round trip, after [`reserve`]: on
+/// PostgreSQL one statement (data-modifying CTEs), on SQLite one script of statements run
+/// together on its connection's thread. Each statement on its own would cost a network
+/// round trip (PostgreSQL) or a thread hop (SQLite). Parameters are numbered the same on
+/// both.
+pub async fn insert_with_companions(
     conn: &mut AnyConnection,
+    backend: Backend,
     actor: &crate::audit::Actor,
     new: &NewTicket,
     reserved: &Reserved,
@@ -1580,52 +1612,85 @@ pub async fn insert_with_companions_postgres(
     };
     let hash = entry.hash(prev_hash);
 
-    let mut sql = String::from(
-        "WITH t AS (INSERT INTO tickets (number, kind, restriction, organization_id, service_id, subcategory_id,
+    const COLUMNS: &str = "number, kind, restriction, organization_id, service_id, subcategory_id,
             configuration_item, summary, details, reporter_id, on_behalf_of_id, impact, urgency, priority,
             status, is_open, support_group_id, tier, channel, first_occurrence, service_impact,
             user_impact, troubleshooting, workaround, no_workaround, custom_fields, created_at, updated_at,
-            policy_pack_id, sla_clock, sla_due_at, sla_warn_at, sla_respond_due_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'new', 1, $15, 1, $16,
-                 $17, $18, $19, $20, $21, $22, $23, $24, $24, $25, $26, $27, $28, $29)
-         RETURNING id),
-         e AS (INSERT INTO ticket_events (ticket_id, at, actor_id, actor_label, kind, internal, body, data)
-               SELECT t.id, $24, $30, $31, 'created', 0, NULL, $32 FROM t),
-         s AS (INSERT INTO ticket_search (ticket_id, doc) SELECT t.id, to_tsvector('simple', $33) FROM t),
-         au AS (INSERT INTO audit_log (seq, at, actor_id, actor_label, action, entity_type, entity_id,
+            policy_pack_id, sla_clock, sla_due_at, sla_warn_at, sla_respond_due_at";
+    const VALUES: &str =
+        "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'new', 1, $15, 1, $16,
+                 $17, $18, $19, $20, $21, $22, $23, $24, $24, $25, $26, $27, $28, $29";
+    const AUDIT: &str =
+        "INSERT INTO audit_log (seq, at, actor_id, actor_label, action, entity_type, entity_id,
                 organization_id, detail, ip, prev_hash, hash)
-                VALUES ($34, $24, $30, $31, $35, 'ticket', $1, $4, $36, $37, $38, $39))",
-    );
+                VALUES ($34, $24, $30, $31, $35, 'ticket', $1, $4, $36, $37, $38, $39)";
+    // Rows that refer to the new ticket select its id: from the CTE `t` on PostgreSQL, by
+    // its (unique) number on SQLite.
+    let (from_ticket, search_doc) = match backend {
+        Backend::Postgres => ("FROM t", "to_tsvector('simple', $33)"),
+        Backend::Sqlite => ("FROM tickets t WHERE t.number = $1", "$33"),
+    };
+    let mut statements = vec![
+        format!(
+            "INSERT INTO ticket_events (ticket_id, at, actor_id, actor_label, kind, internal, body, data)
+             SELECT t.id, $24, $30, $31, 'created', 0, NULL, $32 {from_ticket}"
+        ),
+        match backend {
+            Backend::Postgres => {
+                format!("INSERT INTO ticket_search (ticket_id, doc) SELECT t.id, {search_doc} {from_ticket}")
+            }
+            Backend::Sqlite => {
+                format!("INSERT INTO ticket_search (rowid, doc) SELECT t.id, {search_doc} {from_ticket}")
+            }
+        },
+        AUDIT.to_owned(),
+    ];
     let mut n = 39;
     let mut next = || {
         n += 1;
         n
     };
-    let mut tail = Vec::new();
-    for (i, _) in d.partner_references.iter().enumerate() {
-        tail.push(format!(
-            ", r{i} AS (INSERT INTO ticket_partner_refs (ticket_id, reference) SELECT t.id, ${} FROM t)",
+    for _ in &d.partner_references {
+        statements.push(format!(
+            "INSERT INTO ticket_partner_refs (ticket_id, reference) SELECT t.id, ${} {from_ticket}",
             next()
         ));
     }
-    for (i, _) in with.mails.iter().enumerate() {
+    for _ in with.mails {
         let (a, b, c, e) = (next(), next(), next(), next());
-        tail.push(format!(
-            ", o{i} AS (INSERT INTO outbox (created_at, kind, to_address, subject, message, status)
-               VALUES ($24, ${a}, ${b}, ${c}, ${e}, 'stored'))"
+        statements.push(format!(
+            "INSERT INTO outbox (created_at, kind, to_address, subject, message, status)
+             VALUES ($24, ${a}, ${b}, ${c}, ${e}, 'stored')"
         ));
     }
-    for (i, _) in with.jobs.iter().enumerate() {
+    for _ in with.jobs {
         let (a, b, c) = (next(), next(), next());
-        tail.push(format!(
-            ", j{i} AS (INSERT INTO scheduled_jobs (kind, ticket_id, created_at, step, run_at)
-               SELECT ${a}, t.id, $24, ${b}, ${c} FROM t)"
+        statements.push(format!(
+            "INSERT INTO scheduled_jobs (kind, ticket_id, created_at, step, run_at)
+             SELECT ${a}, t.id, $24, ${b}, ${c} {from_ticket}"
         ));
     }
-    for part in tail {
-        sql.push_str(&part);
-    }
-    sql.push_str(" SELECT id FROM t");
+    let sql = match backend {
+        Backend::Postgres => {
+            let mut sql = format!(
+                "WITH t AS (INSERT INTO tickets ({COLUMNS}) VALUES ({VALUES}) RETURNING id)"
+            );
+            for (i, statement) in statements.iter().enumerate() {
+                sql.push_str(&format!(", w{i} AS ({statement})"));
+            }
+            sql.push_str(" SELECT id FROM t");
+            sql
+        }
+        Backend::Sqlite => {
+            let mut sql = format!("INSERT INTO tickets ({COLUMNS}) VALUES ({VALUES});\n");
+            for statement in &statements {
+                sql.push_str(statement);
+                sql.push_str(";\n");
+            }
+            sql.push_str("SELECT id FROM tickets WHERE number = $1");
+            sql
+        }
+    };
 
     let custom = serde_json::to_string(&d.custom).expect("strings serialize");
     let mut parts: Vec<&str> = vec![&d.summary, &d.details];
@@ -1694,9 +1759,13 @@ pub async fn insert_with_companions_postgres(
             .bind(step)
             .bind(domain::time::to_db(*at));
     }
-    let id = query
-        .fetch_one(&mut *conn)
+    // All rows, not the first: through the Any driver SQLite's fetch_one looks at the first
+    // statement's result only, and the id comes from the script's last statement.
+    let ids = query
+        .fetch_all(&mut *conn)
         .await
         .map_err(StoreError::unique_as("reference_exists"))?;
-    Ok(id)
+    ids.last()
+        .copied()
+        .ok_or_else(|| StoreError::Other("the new ticket's id was not returned".into()))
 }

@@ -511,12 +511,14 @@ async fn write_ticket(writer: &Writer, tx: &mut Conn, job: &CreateJob) -> AppRes
         })
         .unwrap_or_default();
     let audit_detail = json!({"kind": new.kind.as_str(), "channel": new.channel.as_str(), "priority": new.priority});
-    if writer.db.backend() == store::Backend::Postgres && files.is_empty() {
-        // Two round trips for the whole ticket (see insert_with_companions_postgres).
-        let reserved = store::tickets::reserve_postgres(tx, new.kind).await?;
+    if files.is_empty() {
+        // Two round trips for the whole ticket (see insert_with_companions).
+        let backend = writer.db.backend();
+        let reserved = store::tickets::reserve(tx, backend, new.kind).await?;
         let mails = creation_mails(&writer.base_url, tx, &reserved.number, new, reporter).await?;
-        let id = store::tickets::insert_with_companions_postgres(
+        let id = store::tickets::insert_with_companions(
             tx,
+            backend,
             actor,
             new,
             &reserved,
