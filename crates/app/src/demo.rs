@@ -645,6 +645,7 @@ async fn demo_tickets(
                 channel,
                 policy_pack_id,
                 sla: Default::default(),
+                created_at: domain::time::now(),
             },
         )
         .await?;

@@ -160,6 +160,9 @@ pub struct NewTicket {
     pub policy_pack_id: Option<i64>,
     /// Its clocks at creation.
     pub sla: SlaColumns,
+    /// The creation instant: the ticket's `created_at` and its first timeline entry, and
+    /// the start of its clocks (computed before the rows are written).
+    pub created_at: jiff::Timestamp,
 }
 
 /// Inserts the ticket, its partner references, the "created" timeline entry and its search
@@ -179,7 +182,7 @@ pub async fn create(
     .await?
     .ok_or_else(|| StoreError::Other(format!("no sequence for {}", new.kind)))?;
     let number = domain::ticket::format_number(new.kind, sequence);
-    let now = now_db();
+    let now = domain::time::to_db(new.created_at);
     let d = &new.draft;
     let custom = serde_json::to_string(&d.custom).expect("strings serialize");
     let id: i64 = sqlx::query_scalar(
@@ -226,15 +229,16 @@ pub async fn create(
     for reference in &d.partner_references {
         add_partner_reference(conn, id, reference).await?;
     }
-    add_event(
-        conn,
-        id,
-        actor,
-        "created",
-        false,
-        None,
-        serde_json::json!({ "channel": new.channel.as_str(), "priority": new.priority }),
+    sqlx::query(
+        "INSERT INTO ticket_events (ticket_id, at, actor_id, actor_label, kind, internal, body, data)
+         VALUES ($1, $2, $3, $4, 'created', 0, NULL, $5)",
     )
+    .bind(id)
+    .bind(&now)
+    .bind(actor.person_id)
+    .bind(&actor.label)
+    .bind(serde_json::json!({ "channel": new.channel.as_str(), "priority": new.priority }).to_string())
+    .execute(&mut *conn)
     .await?;
     let mut parts: Vec<&str> = vec![&d.summary, &d.details];
     parts.extend(d.partner_references.iter().map(String::as_str));
@@ -1596,7 +1600,7 @@ pub async fn insert_with_companions(
         number,
     } = reserved;
     let seq = *seq;
-    let now = now_db();
+    let now = domain::time::to_db(new.created_at);
     let d = &new.draft;
     let entry = domain::audit::AuditEntry {
         seq,

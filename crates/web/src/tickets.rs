@@ -351,6 +351,7 @@ pub async fn raise(
         channel,
         policy_pack_id,
         sla: Default::default(),
+        created_at: domain::time::now(),
     };
     let created = state
         .creates
@@ -481,7 +482,10 @@ async fn write_ticket(writer: &Writer, tx: &mut Conn, job: &CreateJob) -> AppRes
     let mut new = std::borrow::Cow::Borrowed(new);
     if let Some(pack_id) = new.policy_pack_id {
         let pack = writer.packs.get(tx, pack_id).await?;
-        let now = domain::time::now();
+        // Written in the batch's transaction: the creation instant is now, and the clocks
+        // start from the instant stored with the ticket.
+        new.to_mut().created_at = domain::time::now();
+        let now = new.created_at;
         let history = [domain::sla::StatusChange::new(now, Status::New)];
         let found = crate::sla::evaluate_facts(
             pack_id,

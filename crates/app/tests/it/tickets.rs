@@ -941,6 +941,7 @@ async fn a_failing_ticket_does_not_take_its_batch_down() {
                 channel: domain::ticket::Channel::Api,
                 policy_pack_id: None,
                 sla: Default::default(),
+                created_at: jiff::Timestamp::now(),
             },
             actor: store::audit::Actor::system("test"),
             files: Vec::new(),
