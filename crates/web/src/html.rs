@@ -123,7 +123,7 @@ impl Shell {
     }
 }
 
-fn render(page: &impl Template) -> Response {
+pub(crate) fn render(page: &impl Template) -> Response {
     match page.render() {
         Ok(html) => Html(html).into_response(),
         Err(e) => {
@@ -133,10 +133,29 @@ fn render(page: &impl Template) -> Response {
     }
 }
 
-fn render_status(status: StatusCode, page: &impl Template) -> Response {
+pub(crate) fn render_status(status: StatusCode, page: &impl Template) -> Response {
     let mut r = render(page);
     *r.status_mut() = status;
     r
+}
+
+/// Errors a page shows next to the form instead of on an error page: what the person can
+/// fix (422), a conflict (409) or a request that changes nothing (400).
+pub(crate) fn shown_on_form(e: &crate::error::AppError) -> bool {
+    e.status.is_client_error()
+        && !matches!(
+            e.status,
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN | StatusCode::NOT_FOUND
+        )
+}
+
+/// A stored UTC instant written with `format` in `tz`; the text as stored if it does not
+/// parse.
+pub(crate) fn local_time(tz: &jiff::tz::TimeZone, value: &str, format: &str) -> String {
+    match domain::time::from_db(value) {
+        Some(ts) => ts.to_zoned(tz.clone()).strftime(format).to_string(),
+        None => value.to_owned(),
+    }
 }
 
 #[derive(Template)]

@@ -7,14 +7,14 @@ use crate::api_tickets::read_form;
 use crate::csrf::CsrfForm;
 use crate::ctx::{CSRF_FIELD, Ctx, Identity, PageUser};
 use crate::error::{AppError, AppResult};
-use crate::html::Shell;
+use crate::html::{Shell, local_time, render, render_status, shown_on_form};
 use crate::i18n::{Tr, t_args};
 use crate::policy_admin::{self, ClosureInput};
 use askama::Template;
 use axum::Router;
 use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
 use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use domain::calendar::{FIRST_SUPPORTED_YEAR, LAST_SUPPORTED_YEAR, Target};
 use domain::policy::Action;
@@ -31,22 +31,6 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/policy/closures/{id}/delete", post(closure_remove))
 }
 
-fn render(page: &impl Template) -> Response {
-    match page.render() {
-        Ok(html) => Html(html).into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "template");
-            AppError::internal().into_response()
-        }
-    }
-}
-
-fn render_status(status: StatusCode, page: &impl Template) -> Response {
-    let mut r = render(page);
-    *r.status_mut() = status;
-    r
-}
-
 fn require_admin(who: &Identity) -> AppResult<()> {
     if who.principal.allows(Action::ManagePolicy) {
         Ok(())
@@ -55,22 +39,10 @@ fn require_admin(who: &Identity) -> AppResult<()> {
     }
 }
 
-/// Errors shown next to the form (the person can fix them), not on an error page.
-fn shown_on_form(e: &AppError) -> bool {
-    e.status.is_client_error()
-        && !matches!(
-            e.status,
-            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN | StatusCode::NOT_FOUND
-        )
-}
-
 /// A stored UTC instant as `YYYY-MM-DD HH:MM` in the operator's time zone.
 fn local(state: &AppState, value: &str) -> String {
     let tz = jiff::tz::TimeZone::get(&state.settings.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
-    match domain::time::from_db(value) {
-        Some(ts) => ts.to_zoned(tz).strftime("%Y-%m-%d %H:%M").to_string(),
-        None => value.to_owned(),
-    }
+    local_time(&tz, value, "%Y-%m-%d %H:%M")
 }
 
 /// A target as the page shows it, in the page's language.

@@ -10,14 +10,14 @@ use crate::api_tickets::{MultipartForm, TicketQuery, attachment_response, filter
 use crate::csrf::CsrfForm;
 use crate::ctx::{CSRF_FIELD, Ctx, Identity, PageUser};
 use crate::error::{AppError, AppResult};
-use crate::html::Shell;
+use crate::html::{Shell, local_time, render, render_status, shown_on_form};
 use crate::i18n::{Tr, t_args};
 use crate::tickets::{self, CommentInput, RaiseInput, RedactInput, TicketPatch, TicketView};
 use askama::Template;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, RawQuery, State};
 use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use domain::policy::{Action, OrgScope};
 use domain::ticket::{Channel, FormField, LinkKind, STANDARD_FIELDS, Status, TicketKind};
@@ -85,22 +85,6 @@ async fn js() -> Response {
 
 // ---------- shared helpers ----------
 
-fn render(page: &impl Template) -> Response {
-    match page.render() {
-        Ok(html) => Html(html).into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "template");
-            AppError::internal().into_response()
-        }
-    }
-}
-
-fn render_status(status: StatusCode, page: &impl Template) -> Response {
-    let mut r = render(page);
-    *r.status_mut() = status;
-    r
-}
-
 /// The page frame; `next` keeps the query string so that switching language stays on the
 /// same step, list page or filter.
 fn shell(ctx: &Ctx, query: Option<&str>) -> Shell {
@@ -109,16 +93,6 @@ fn shell(ctx: &Ctx, query: Option<&str>) -> Shell {
         shell.next = format!("{}?{q}", ctx.path);
     }
     shell
-}
-
-/// Errors a page shows next to the form instead of on an error page: what the person can
-/// fix (422), a conflict (409) or a request that changes nothing (400).
-fn shown_on_form(e: &AppError) -> bool {
-    e.status.is_client_error()
-        && !matches!(
-            e.status,
-            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN | StatusCode::NOT_FOUND
-        )
 }
 
 fn require_agent(who: &Identity) -> AppResult<()> {
@@ -262,13 +236,6 @@ impl Fmt {
     }
     pub fn tier(&self, t: &i64) -> String {
         self.tr.t(&format!("tier-{t}"))
-    }
-}
-
-fn local_time(tz: &jiff::tz::TimeZone, value: &str, format: &str) -> String {
-    match domain::time::from_db(value) {
-        Some(ts) => ts.to_zoned(tz.clone()).strftime(format).to_string(),
-        None => value.to_owned(),
     }
 }
 
