@@ -628,24 +628,34 @@ async fn demo_tickets(
             None => None,
         }
         .unwrap_or_else(|| domain::ticket::default_priority(impact, urgency));
-        let (ticket_id, _) = store::tickets::create(
+        let new = store::tickets::NewTicket {
+            kind,
+            organization_id: orgs[org],
+            service_id: Some(request_type.service_id),
+            subcategory_id: Some(sub.id),
+            reporter_id: reporter,
+            on_behalf_of_id: None,
+            priority,
+            draft,
+            support_group_id: Some(sub.support_group_id),
+            channel,
+            policy_pack_id,
+            sla: Default::default(),
+            created_at: domain::time::now(),
+        };
+        let reserved = store::tickets::reserve(tx, backend, kind).await?;
+        let ticket_id = store::tickets::insert_with_companions(
             tx,
             backend,
             &actor,
-            &store::tickets::NewTicket {
-                kind,
-                organization_id: orgs[org],
-                service_id: Some(request_type.service_id),
-                subcategory_id: Some(sub.id),
-                reporter_id: reporter,
-                on_behalf_of_id: None,
-                priority,
-                draft,
-                support_group_id: Some(sub.support_group_id),
-                channel,
-                policy_pack_id,
-                sla: Default::default(),
-                created_at: domain::time::now(),
+            &new,
+            &reserved,
+            &store::tickets::Companions {
+                audit_action: "ticket.create",
+                audit_detail: json!({"kind": kind.as_str(), "channel": channel.as_str(), "priority": priority}),
+                mails: &[],
+                job_kind: web::sla::SLA_JOB,
+                jobs: &[],
             },
         )
         .await?;

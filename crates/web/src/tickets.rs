@@ -515,30 +515,25 @@ async fn write_ticket(writer: &Writer, tx: &mut Conn, job: &CreateJob) -> AppRes
         })
         .unwrap_or_default();
     let audit_detail = json!({"kind": new.kind.as_str(), "channel": new.channel.as_str(), "priority": new.priority});
-    if files.is_empty() {
-        // Two round trips for the whole ticket (see insert_with_companions).
-        let backend = writer.db.backend();
-        let reserved = store::tickets::reserve(tx, backend, new.kind).await?;
-        let mails = creation_mails(&writer.base_url, tx, &reserved.number, new, reporter).await?;
-        let id = store::tickets::insert_with_companions(
-            tx,
-            backend,
-            actor,
-            new,
-            &reserved,
-            &store::tickets::Companions {
-                audit_action: "ticket.create",
-                audit_detail,
-                mails: &mails,
-                job_kind: crate::sla::SLA_JOB,
-                jobs: &steps,
-            },
-        )
-        .await?;
-        return Ok((id, reserved.number));
-    }
-    let (id, number) = store::tickets::create(tx, writer.db.backend(), actor, new).await?;
-    store::jobs::schedule(tx, crate::sla::SLA_JOB, id, &steps).await?;
+    // Two round trips for the ticket and what goes with it (see insert_with_companions).
+    let backend = writer.db.backend();
+    let reserved = store::tickets::reserve(tx, backend, new.kind).await?;
+    let mails = creation_mails(&writer.base_url, tx, &reserved.number, new, reporter).await?;
+    let id = store::tickets::insert_with_companions(
+        tx,
+        backend,
+        actor,
+        new,
+        &reserved,
+        &store::tickets::Companions {
+            audit_action: "ticket.create",
+            audit_detail,
+            mails: &mails,
+            job_kind: crate::sla::SLA_JOB,
+            jobs: &steps,
+        },
+    )
+    .await?;
     if !files.is_empty() {
         let event = store::tickets::add_event(
             tx,
@@ -561,29 +556,7 @@ async fn write_ticket(writer: &Writer, tx: &mut Conn, job: &CreateJob) -> AppRes
         )
         .await?;
     }
-    append(
-        tx,
-        actor,
-        Event {
-            action: "ticket.create",
-            entity_type: "ticket",
-            entity_id: Some(number.clone()),
-            organization_id: Some(new.organization_id),
-            detail: audit_detail,
-        },
-    )
-    .await?;
-    notify_reporter(
-        &writer.base_url,
-        tx,
-        id,
-        &number,
-        new,
-        "ticket-created",
-        reporter,
-    )
-    .await?;
-    Ok((id, number))
+    Ok((id, reserved.number))
 }
 
 /// The acknowledgement mails of a new ticket, to the reporter and the person it was raised
@@ -605,33 +578,6 @@ async fn creation_mails(
         &ticket.draft.summary,
         &people,
         "ticket-created",
-        &[],
-        Some(reporter),
-    )
-    .await
-}
-
-/// Mails the reporter (and the person the ticket was raised for) unless they turned
-/// notifications off for it.
-async fn notify_reporter(
-    base_url: &str,
-    tx: &mut Conn,
-    ticket_id: i64,
-    number: &str,
-    ticket: &NewTicket,
-    key: &str,
-    reporter: &store::people::Person,
-) -> AppResult<()> {
-    let mut people = vec![ticket.reporter_id];
-    people.extend(ticket.on_behalf_of_id);
-    notify(
-        base_url,
-        tx,
-        ticket_id,
-        number,
-        &ticket.draft.summary,
-        &people,
-        key,
         &[],
         Some(reporter),
     )
