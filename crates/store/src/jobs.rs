@@ -130,17 +130,6 @@ pub async fn record_failure(conn: &mut AnyConnection, id: i64, error: &str) -> S
     Ok(())
 }
 
-/// A ticket's jobs, pending first, for the SLA panel and tests.
-pub async fn for_ticket(conn: &mut AnyConnection, ticket_id: i64) -> StoreResult<Vec<Job>> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM scheduled_jobs WHERE ticket_id = $1 ORDER BY state DESC, run_at"
-    );
-    Ok(sqlx::query_as(&sql)
-        .bind(ticket_id)
-        .fetch_all(&mut *conn)
-        .await?)
-}
-
 /// Records that a ticket's clock notification was sent; false if it already was (then it
 /// must not be sent again).
 pub async fn record_notification(

@@ -1380,16 +1380,16 @@ pub async fn set_sla_columns(
     Ok(())
 }
 
-/// Records the first public response by an agent, once.
-pub async fn set_first_response(conn: &mut AnyConnection, ticket_id: i64) -> StoreResult<()> {
-    sqlx::query(
+/// Records the first public response by an agent, once; true if this was it.
+pub async fn set_first_response(conn: &mut AnyConnection, ticket_id: i64) -> StoreResult<bool> {
+    let done = sqlx::query(
         "UPDATE tickets SET first_response_at = $1 WHERE id = $2 AND first_response_at IS NULL",
     )
     .bind(now_db())
     .bind(ticket_id)
     .execute(&mut *conn)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
 /// The status history of a ticket from its timeline: (instant, status from then on),
@@ -1420,15 +1420,6 @@ pub async fn status_history(
             Some((at, status))
         })
         .collect())
-}
-
-/// Tickets that have a policy pack, for recomputing their clocks after loading demo data.
-pub async fn ids_with_policy(conn: &mut AnyConnection) -> StoreResult<Vec<i64>> {
-    Ok(
-        sqlx::query_scalar("SELECT id FROM tickets WHERE policy_pack_id IS NOT NULL ORDER BY id")
-            .fetch_all(&mut *conn)
-            .await?,
-    )
 }
 
 /// What is written with a new ticket besides its own rows.

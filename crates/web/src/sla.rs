@@ -6,7 +6,7 @@ use crate::AppState;
 use crate::error::{AppError, AppResult};
 use domain::calendar::Closure;
 use domain::policy::{OrgScope, TicketScope};
-use domain::policy_pack::{PolicyPack, PriorityTargets, SlaFamily};
+use domain::policy_pack::{PolicyPack, SlaFamily};
 use domain::sla::{ClockInput, ClockReport, ScheduledNotification, SlaState, StatusChange};
 use domain::ticket::{Channel, Status};
 use jiff::Timestamp;
@@ -191,13 +191,6 @@ fn priority_number(code: &str) -> Option<i64> {
     code.trim_start_matches(|c: char| c.is_ascii_alphabetic())
         .parse()
         .ok()
-}
-
-/// The targets of a ticket's current priority in its pack.
-pub fn targets_for<'p>(pack: &'p PolicyPack, ticket: &Ticket) -> Option<&'p PriorityTargets> {
-    let family = SlaFamily::of(ticket.kind())?;
-    pack.targets_of(family)
-        .find(|t| priority_number(&t.code) == Some(ticket.priority))
 }
 
 /// A ticket's clocks, evaluated at an instant.

@@ -1379,10 +1379,14 @@ pub async fn comment(
         )
         .await?;
     }
-    if !input.internal && agent && !body.is_empty() {
-        store::tickets::set_first_response(&mut tx, t.id).await?;
+    let first_response = !input.internal
+        && agent
+        && !body.is_empty()
+        && store::tickets::set_first_response(&mut tx, t.id).await?;
+    // Only a first response or the customer's reply to a pending ticket moves the clocks.
+    if first_response || !columns.is_empty() {
+        crate::sla::refresh(state, &mut tx, t.id).await?;
     }
-    crate::sla::refresh(state, &mut tx, t.id).await?;
     tx.commit().await?;
     Ok(event)
 }
