@@ -10,28 +10,10 @@ pub fn format_due(due: Timestamp) -> String {
     due.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
-/// `20m`, `12h` or `2bd`: a whole number of minutes, hours or business days.
+/// `20m`, `12h` or `2bd`: a whole number of minutes, hours or business days (the same
+/// syntax as targets in policy packs).
 pub fn parse_add(text: &str) -> Result<Target, String> {
-    let text = text.trim();
-    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit() && c != '-' && c != '+') {
-        Some(at) => text.split_at(at),
-        None => return Err(format!("\"{text}\" has no unit: write 20m, 12h or 2bd")),
-    };
-    if number.starts_with('-') {
-        return Err(format!("\"{text}\" is negative: a target is 0 or more"));
-    }
-    let n: u64 = number
-        .trim_start_matches('+')
-        .parse()
-        .map_err(|_| format!("\"{text}\" is not a whole number of m, h or bd"))?;
-    match unit {
-        "m" => Ok(Target::Minutes(n)),
-        "h" => Ok(Target::Hours(n)),
-        "bd" => Ok(Target::BusinessDays(n)),
-        other => Err(format!(
-            "unknown unit \"{other}\" in \"{text}\": write m (minutes), h (hours) or bd (business days)"
-        )),
-    }
+    domain::policy_pack::parse_target(text.trim()).map_err(|e| e.to_string())
 }
 
 pub fn calendar(name: &str) -> Result<&'static Calendar, String> {

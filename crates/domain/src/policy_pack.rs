@@ -542,10 +542,7 @@ pub enum PolicyProblem {
     InvalidCode(String),
     #[error("the text must be 1 to {max} characters, without control characters")]
     InvalidText { max: usize },
-    #[error(
-        "{0:?} is not a target: write a whole number and m (minutes), h (hours) or \
-         bd (business days), e.g. \"20m\", \"4h\", \"5bd\""
-    )]
+    #[error("{}", invalid_target_message(.0))]
     InvalidTarget(String),
     #[error("target {0:?} is negative")]
     NegativeTarget(String),
@@ -1264,6 +1261,23 @@ struct Common<'a> {
     rank: u32,
     label_en: &'a str,
     label_fr: &'a str,
+}
+
+/// What is wrong with a target that does not read: names the unit when a number is
+/// followed by one that is not m, h or bd.
+fn invalid_target_message(text: &str) -> String {
+    let digits = text.trim_start_matches('-');
+    let unit = digits.trim_start_matches(|c: char| c.is_ascii_digit());
+    if unit.len() < digits.len() && !unit.is_empty() {
+        format!(
+            "unknown unit {unit:?} in {text:?}: write m (minutes), h (hours) or bd (business days)"
+        )
+    } else {
+        format!(
+            "{text:?} is not a target: write a whole number and m (minutes), h (hours) or \
+             bd (business days), e.g. \"20m\", \"4h\", \"5bd\""
+        )
+    }
 }
 
 /// Reads `"20m"`, `"4h"`, `"5bd"`.
