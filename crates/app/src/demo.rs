@@ -658,7 +658,8 @@ async fn demo_tickets(
                 jobs: &[],
             },
         )
-        .await?;
+        .await?
+        .id;
         web::sla::refresh_with(&packs, tx, ticket_id)
             .await
             .map_err(|e| anyhow::anyhow!("SLA clocks: {}", e.code))?;

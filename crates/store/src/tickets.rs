@@ -197,12 +197,14 @@ pub async fn partner_references(
     conn: &mut AnyConnection,
     ticket_id: i64,
 ) -> StoreResult<Vec<String>> {
-    Ok(sqlx::query_scalar(
-        "SELECT reference FROM ticket_partner_refs WHERE ticket_id = $1 ORDER BY reference",
-    )
-    .bind(ticket_id)
-    .fetch_all(&mut *conn)
-    .await?)
+    // Sorted here, not by the database: the same order under any collation.
+    let mut references: Vec<String> =
+        sqlx::query_scalar("SELECT reference FROM ticket_partner_refs WHERE ticket_id = $1")
+            .bind(ticket_id)
+            .fetch_all(&mut *conn)
+            .await?;
+    references.sort();
+    Ok(references)
 }
 
 /// Adds a timeline entry; returns its id.
@@ -1502,7 +1504,7 @@ pub async fn insert_with_companions(
     new: &NewTicket,
     reserved: &Reserved,
     with: &Companions<'_>,
-) -> StoreResult<i64> {
+) -> StoreResult<Inserted> {
     let Reserved {
         seq,
         prev_hash,
@@ -1539,14 +1541,14 @@ pub async fn insert_with_companions(
                 VALUES ($34, $24, $30, $31, $35, 'ticket', $1, $4, $36, $37, $38, $39)";
     // Rows that refer to the new ticket select its id: from the CTE `t` on PostgreSQL, by
     // its (unique) number on SQLite.
-    let (from_ticket, search_doc) = match backend {
-        Backend::Postgres => ("FROM t", "to_tsvector('simple', $33)"),
-        Backend::Sqlite => ("FROM tickets t WHERE t.number = $1", "$33"),
+    let (from_ticket, search_doc, returning) = match backend {
+        Backend::Postgres => ("FROM t", "to_tsvector('simple', $33)", " RETURNING id"),
+        Backend::Sqlite => ("FROM tickets t WHERE t.number = $1", "$33", ""),
     };
     let mut statements = vec![
         format!(
             "INSERT INTO ticket_events (ticket_id, at, actor_id, actor_label, kind, internal, body, data)
-             SELECT t.id, $24, $30, $31, 'created', 0, NULL, $32 {from_ticket}"
+             SELECT t.id, $24, $30, $31, 'created', 0, NULL, $32 {from_ticket}{returning}"
         ),
         match backend {
             Backend::Postgres => {
@@ -1591,7 +1593,7 @@ pub async fn insert_with_companions(
             for (i, statement) in statements.iter().enumerate() {
                 sql.push_str(&format!(", w{i} AS ({statement})"));
             }
-            sql.push_str(" SELECT id FROM t");
+            sql.push_str(" SELECT t.id, w0.id FROM t, w0");
             sql
         }
         Backend::Sqlite => {
@@ -1600,7 +1602,10 @@ pub async fn insert_with_companions(
                 sql.push_str(statement);
                 sql.push_str(";\n");
             }
-            sql.push_str("SELECT id FROM tickets WHERE number = $1");
+            sql.push_str(
+                "SELECT t.id, (SELECT MAX(e.id) FROM ticket_events e WHERE e.ticket_id = t.id)
+                 FROM tickets t WHERE t.number = $1",
+            );
             sql
         }
     };
@@ -1609,7 +1614,7 @@ pub async fn insert_with_companions(
     let mut parts: Vec<&str> = vec![&d.summary, &d.details];
     parts.extend(d.partner_references.iter().map(String::as_str));
     let doc = domain::ticket::search_text(number, &parts);
-    let mut query = sqlx::query_scalar::<_, i64>(&sql)
+    let mut query = sqlx::query_as::<_, (i64, i64)>(&sql)
         .bind(number)
         .bind(new.kind.as_str())
         .bind(new.kind.restriction().as_db())
@@ -1645,10 +1650,7 @@ pub async fn insert_with_companions(
         .bind(&new.sla.respond_due_at)
         .bind(actor.person_id)
         .bind(&actor.label)
-        .bind(
-            serde_json::json!({ "channel": new.channel.as_str(), "priority": new.priority })
-                .to_string(),
-        )
+        .bind(created_event_data(new))
         .bind(doc)
         .bind(seq)
         .bind(with.audit_action)
@@ -1679,6 +1681,115 @@ pub async fn insert_with_companions(
         .await
         .map_err(StoreError::unique_as("reference_exists"))?;
     ids.last()
-        .copied()
+        .map(|&(id, event_id)| Inserted { id, event_id })
         .ok_or_else(|| StoreError::Other("the new ticket's id was not returned".into()))
+}
+
+/// What [`insert_with_companions`] wrote: the ticket's id and its first timeline entry's.
+#[derive(Debug, Clone, Copy)]
+pub struct Inserted {
+    pub id: i64,
+    pub event_id: i64,
+}
+
+/// The names a ticket row shows next to its ids, when they are already known.
+#[derive(Debug, Clone, Default)]
+pub struct Names {
+    pub organization_code: String,
+    pub organization_name_en: String,
+    pub organization_name_fr: String,
+    pub service_code: Option<String>,
+    pub reporter_name: String,
+    pub on_behalf_of_name: Option<String>,
+    pub support_group_code: Option<String>,
+}
+
+impl Ticket {
+    /// The ticket [`insert_with_companions`] just wrote, as [`get`] would read it back,
+    /// built from what was written (no round trip).
+    pub fn written(
+        inserted: Inserted,
+        number: &str,
+        new: &NewTicket,
+        names: Names,
+        now: jiff::Timestamp,
+    ) -> Ticket {
+        let d = &new.draft;
+        let at = domain::time::to_db(new.created_at);
+        Ticket {
+            id: inserted.id,
+            number: number.to_owned(),
+            kind: new.kind.as_str().to_owned(),
+            restriction: new.kind.restriction().as_db(),
+            organization_id: new.organization_id,
+            organization_code: names.organization_code,
+            organization_name_en: names.organization_name_en,
+            organization_name_fr: names.organization_name_fr,
+            service_id: new.service_id,
+            service_code: names.service_code,
+            subcategory_id: new.subcategory_id,
+            configuration_item: d.configuration_item.clone(),
+            summary: d.summary.clone(),
+            details: d.details.clone(),
+            reporter_id: new.reporter_id,
+            reporter_name: names.reporter_name,
+            on_behalf_of_id: new.on_behalf_of_id,
+            on_behalf_of_name: names.on_behalf_of_name,
+            impact: d.impact,
+            urgency: d.urgency,
+            priority: new.priority,
+            priority_overridden: 0,
+            status: Status::New.as_str().to_owned(),
+            support_group_id: new.support_group_id,
+            support_group_code: names.support_group_code,
+            assignee_id: None,
+            assignee_name: None,
+            tier: 1,
+            channel: new.channel.as_str().to_owned(),
+            first_occurrence: d.first_occurrence.map(domain::time::to_db),
+            service_impact: d.service_impact.clone(),
+            user_impact: d.user_impact.clone(),
+            troubleshooting: d.troubleshooting.clone(),
+            workaround: d.workaround.clone(),
+            no_workaround: d.no_workaround as i64,
+            custom_fields: serde_json::to_string(&d.custom).expect("strings serialize"),
+            merged_into_id: None,
+            created_at: at.clone(),
+            updated_at: at,
+            resolved_at: None,
+            closed_at: None,
+            version: 1,
+            policy_pack_id: new.policy_pack_id,
+            first_response_at: None,
+            sla_clock: if new.sla.clock.is_empty() {
+                "none".to_owned()
+            } else {
+                new.sla.clock.clone()
+            },
+            sla_due_at: new.sla.due_at.clone(),
+            sla_warn_at: new.sla.warn_at.clone(),
+            sla_respond_due_at: new.sla.respond_due_at.clone(),
+            sla_state: None,
+        }
+        .with_sla_state(now)
+    }
+}
+
+/// The first timeline entry [`insert_with_companions`] wrote.
+pub fn created_event(inserted: Inserted, actor: &crate::audit::Actor, new: &NewTicket) -> Event {
+    Event {
+        id: inserted.event_id,
+        at: domain::time::to_db(new.created_at),
+        actor_id: actor.person_id,
+        actor_label: actor.label.clone(),
+        kind: "created".to_owned(),
+        internal: 0,
+        body: None,
+        data: created_event_data(new),
+        redacted: 0,
+    }
+}
+
+fn created_event_data(new: &NewTicket) -> String {
+    serde_json::json!({ "channel": new.channel.as_str(), "priority": new.priority }).to_string()
 }

@@ -187,12 +187,11 @@ pub async fn create_ticket(
 ) -> AppResult<Response> {
     let ApiUser(ctx, who) = api_user;
     let actor = ctx.actor();
-    let (id, number) = tickets::raise(&state, &who, &actor, &body, Channel::Api, &[]).await?;
-    let view = tickets::fresh_view(&state, &who, id).await?;
+    let raised = tickets::raise(&state, &who, &actor, &body, Channel::Api, &[]).await?;
     Ok((
         StatusCode::CREATED,
-        [(header::LOCATION, format!("/api/v1/tickets/{number}"))],
-        Json(view),
+        [(header::LOCATION, format!("/api/v1/tickets/{}", raised.number))],
+        Json(raised.view()),
     )
         .into_response())
 }

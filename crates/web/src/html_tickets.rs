@@ -756,7 +756,7 @@ async fn new_ticket_submit(
     )
     .await
     {
-        Ok((_, number)) => Ok(Redirect::to(&ticket_url(&number, "created")).into_response()),
+        Ok(raised) => Ok(Redirect::to(&ticket_url(&raised.number, "created")).into_response()),
         Err(e) if shown_on_form(&e) => {
             new_ticket_form(&state, &ctx, &who, Some(&query), &sub, typed, Some(e)).await
         }
@@ -879,7 +879,7 @@ async fn phone_submit(
         .await;
     }
     match tickets::raise(&state, &who, &ctx.actor(), &input, Channel::Phone, &[]).await {
-        Ok((_, number)) => Ok(Redirect::to(&ticket_url(&number, "created")).into_response()),
+        Ok(raised) => Ok(Redirect::to(&ticket_url(&raised.number, "created")).into_response()),
         Err(e) if shown_on_form(&e) => {
             let status = e.status;
             phone_form(&state, &ctx, typed, Some(e), status).await

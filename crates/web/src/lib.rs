@@ -5,6 +5,7 @@
 pub mod api;
 pub mod api_tickets;
 pub mod csrf;
+pub mod directory;
 pub mod ctx;
 pub mod error;
 pub mod html;
@@ -75,6 +76,7 @@ pub struct Inner {
     pub files: store::files::FileStore,
     /// Group commit for new tickets.
     pub creates: tickets::CreateQueue,
+    pub directory: directory::Directory,
     /// Parsed policy packs.
     pub packs: Arc<sla::Packs>,
     /// The operator organization's id, read once: it never changes while running.
@@ -115,6 +117,7 @@ impl AppState {
             http,
             files: store::files::FileStore::new(settings.attachments_dir.clone()),
             creates: tickets::CreateQueue::default(),
+            directory: Default::default(),
             packs: Arc::default(),
             operator_org: tokio::sync::OnceCell::new(),
             settings,

@@ -105,6 +105,7 @@ pub async fn create_organization(
     )
     .await?;
     tx.commit().await?;
+    state.directory.changed();
     Ok(id)
 }
 
@@ -179,6 +180,7 @@ pub async fn update_organization(
     )
     .await?;
     tx.commit().await?;
+    state.directory.changed();
     Ok(())
 }
 
@@ -1014,5 +1016,6 @@ pub async fn create_support_group(
     )
     .await?;
     tx.commit().await?;
+    state.directory.changed();
     Ok(id)
 }

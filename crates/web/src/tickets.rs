@@ -187,7 +187,35 @@ fn zone(state: &AppState) -> jiff::tz::TimeZone {
     jiff::tz::TimeZone::get(&state.settings.time_zone).unwrap_or(jiff::tz::TimeZone::UTC)
 }
 
-/// Raises a ticket. Returns (id, number).
+/// A ticket just raised, as written.
+pub struct Raised {
+    pub id: i64,
+    pub number: String,
+    pub ticket: Ticket,
+    /// In the order the ticket page lists them.
+    pub partner_references: Vec<String>,
+    /// Its first timeline entry.
+    pub created: store::tickets::Event,
+}
+
+impl Raised {
+    /// What `GET /api/v1/tickets/{number}` shows of it: nobody is named on a new ticket,
+    /// nothing is linked, and its timeline is its creation.
+    pub fn view(self) -> TicketView {
+        assemble(
+            self.ticket,
+            self.partner_references,
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+            vec![self.created],
+            false,
+            None,
+        )
+    }
+}
+
+/// Raises a ticket.
 pub async fn raise(
     state: &AppState,
     who: &Identity,
@@ -195,10 +223,11 @@ pub async fn raise(
     input: &RaiseInput,
     default_channel: Channel,
     uploads: &[Upload],
-) -> AppResult<(i64, String)> {
+) -> AppResult<Raised> {
     let principal = &who.principal;
     let is_agent = principal.allows(Action::WorkTickets);
     let mut conn = state.db.reader().acquire().await?;
+    let directory = state.directory.get(&mut conn).await?;
     let sub = match input.subcategory_id {
         Some(id) => {
             let sub = store::catalogue::subcategory(&mut conn, id)
@@ -229,10 +258,8 @@ pub async fn raise(
     }
     let by_code = match input.organization.as_deref().map(str::trim) {
         Some(code) if !code.is_empty() => Some(
-            store::orgs::list(&mut conn, &domain::policy::OrgScope::All)
-                .await?
-                .iter()
-                .find(|o| o.code.eq_ignore_ascii_case(code))
+            directory
+                .organization_by_code(code)
                 .ok_or(AppError::invalid("unknown_organization", "organization"))?
                 .id,
         ),
@@ -246,9 +273,9 @@ pub async fn raise(
     if !principal.allows(Action::RaiseTicket(organization_id)) {
         return Err(AppError::forbidden());
     }
-    let org = store::orgs::get(&mut conn, &domain::policy::OrgScope::All, organization_id)
-        .await
-        .map_err(|_| AppError::invalid("unknown_organization", "organization_id"))?;
+    let org = directory
+        .organization(organization_id)
+        .ok_or(AppError::invalid("unknown_organization", "organization_id"))?;
     if org.active == 0 {
         return Err(AppError::invalid("unknown_organization", "organization_id"));
     }
@@ -256,8 +283,7 @@ pub async fn raise(
         Some(p) if !p.is_empty() => Some(
             store::tickets::colleague(&mut conn, organization_id, p)
                 .await
-                .map_err(|_| AppError::invalid("person_not_in_organization", "on_behalf_of"))?
-                .0,
+                .map_err(|_| AppError::invalid("person_not_in_organization", "on_behalf_of"))?,
         ),
         _ => None,
     };
@@ -306,10 +332,8 @@ pub async fn raise(
                 .service_id,
         ),
         (None, Some(id)) => {
-            store::orgs::services(&mut conn)
-                .await?
-                .iter()
-                .find(|s| s.id == id)
+            directory
+                .service(id)
                 .ok_or(AppError::invalid("unknown_service", "service_id"))?;
             Some(id)
         }
@@ -317,15 +341,15 @@ pub async fn raise(
     };
     let support_group_id = match input.support_group_id {
         Some(g) if is_agent => {
-            store::groups::get(&mut conn, g)
-                .await
-                .map_err(|_| AppError::invalid("unknown_group", "support_group_id"))?;
+            directory
+                .group(g)
+                .ok_or(AppError::invalid("unknown_group", "support_group_id"))?;
             Some(g)
         }
         Some(_) => return Err(AppError::forbidden()),
         None => match &sub {
             Some(sub) => Some(sub.support_group_id),
-            None => default_group(&mut conn, kind).await?,
+            None => default_group(&directory, kind),
         },
     };
     let policy_pack_id = state.packs.selected_id(&mut conn).await?;
@@ -344,7 +368,7 @@ pub async fn raise(
         service_id,
         subcategory_id: sub.as_ref().map(|s| s.id),
         reporter_id: who.person.id,
-        on_behalf_of_id: on_behalf_of,
+        on_behalf_of_id: on_behalf_of.as_ref().map(|p| p.0),
         draft,
         priority,
         support_group_id,
@@ -353,7 +377,17 @@ pub async fn raise(
         sla: Default::default(),
         created_at: domain::time::now(),
     };
-    let created = state
+    let names = store::tickets::Names {
+        organization_code: org.code.clone(),
+        organization_name_en: org.name_en.clone(),
+        organization_name_fr: org.name_fr.clone(),
+        service_code: service_id.and_then(|id| directory.service(id).map(|s| s.code.clone())),
+        reporter_name: who.person.display_name.clone(),
+        on_behalf_of_name: on_behalf_of.map(|p| p.1),
+        support_group_code: support_group_id
+            .and_then(|id| directory.group(id).map(|g| g.code.clone())),
+    };
+    let written = state
         .creates
         .submit(
             state,
@@ -366,7 +400,30 @@ pub async fn raise(
         )
         .await?;
     metrics::counter!("triage_tickets_created_total", "kind" => kind.as_str()).increment(1);
-    Ok(created)
+    let mut partner_references = written.new.draft.partner_references.clone();
+    partner_references.sort();
+    partner_references.dedup();
+    Ok(Raised {
+        id: written.inserted.id,
+        created: store::tickets::created_event(written.inserted, actor, &written.new),
+        ticket: Ticket::written(
+            written.inserted,
+            &written.number,
+            &written.new,
+            names,
+            domain::time::now(),
+        ),
+        number: written.number,
+        partner_references,
+    })
+}
+
+/// A ticket the writer committed: its ids and number, and the row as written (creation
+/// instant and clocks are set by the writer).
+pub struct Written {
+    pub inserted: store::tickets::Inserted,
+    pub number: String,
+    pub new: NewTicket,
 }
 
 /// A checked ticket waiting to be written.
@@ -387,7 +444,7 @@ struct Writer {
     packs: std::sync::Arc<crate::sla::Packs>,
 }
 
-type CreateReply = tokio::sync::oneshot::Sender<AppResult<(i64, String)>>;
+type CreateReply = tokio::sync::oneshot::Sender<AppResult<Written>>;
 
 /// Group commit for new tickets. Tickets raised while a transaction is being written wait
 /// and are then written together in the next one (up to [`CreateQueue::BATCH`]): one commit,
@@ -404,7 +461,7 @@ impl CreateQueue {
 
     /// Writes the ticket (with its timeline, search document, audit row and acknowledgement
     /// mail) and answers once it is committed.
-    pub async fn submit(&self, state: &AppState, job: CreateJob) -> AppResult<(i64, String)> {
+    pub async fn submit(&self, state: &AppState, job: CreateJob) -> AppResult<Written> {
         let sender = self.sender.get_or_init(|| {
             let (sender, receiver) = tokio::sync::mpsc::channel(1024);
             let writer = Writer {
@@ -460,7 +517,7 @@ async fn write_queued(
 }
 
 /// Writes the jobs in one transaction; all or none.
-async fn write_batch(writer: &Writer, jobs: &[CreateJob]) -> AppResult<Vec<(i64, String)>> {
+async fn write_batch(writer: &Writer, jobs: &[CreateJob]) -> AppResult<Vec<Written>> {
     let mut tx = writer.db.begin().await?;
     let mut created = Vec::with_capacity(jobs.len());
     for job in jobs {
@@ -470,7 +527,7 @@ async fn write_batch(writer: &Writer, jobs: &[CreateJob]) -> AppResult<Vec<(i64,
     Ok(created)
 }
 
-async fn write_ticket(writer: &Writer, tx: &mut Conn, job: &CreateJob) -> AppResult<(i64, String)> {
+async fn write_ticket(writer: &Writer, tx: &mut Conn, job: &CreateJob) -> AppResult<Written> {
     let CreateJob {
         new,
         actor,
@@ -519,7 +576,7 @@ async fn write_ticket(writer: &Writer, tx: &mut Conn, job: &CreateJob) -> AppRes
     let backend = writer.db.backend();
     let reserved = store::tickets::reserve(tx, backend, new.kind).await?;
     let mails = creation_mails(&writer.base_url, tx, &reserved.number, new, reporter).await?;
-    let id = store::tickets::insert_with_companions(
+    let inserted = store::tickets::insert_with_companions(
         tx,
         backend,
         actor,
@@ -534,6 +591,7 @@ async fn write_ticket(writer: &Writer, tx: &mut Conn, job: &CreateJob) -> AppRes
         },
     )
     .await?;
+    let id = inserted.id;
     if !files.is_empty() {
         let event = store::tickets::add_event(
             tx,
@@ -556,7 +614,11 @@ async fn write_ticket(writer: &Writer, tx: &mut Conn, job: &CreateJob) -> AppRes
         )
         .await?;
     }
-    Ok((id, reserved.number))
+    Ok(Written {
+        inserted,
+        number: reserved.number,
+        new: new.clone(),
+    })
 }
 
 /// The acknowledgement mails of a new ticket, to the reporter and the person it was raised
@@ -655,18 +717,13 @@ async fn notification_mails(
 
 /// Where a ticket without a catalogue entry goes: restricted kinds to their team, others
 /// to the service desk (the first tier-1 group).
-async fn default_group(conn: &mut Conn, kind: TicketKind) -> AppResult<Option<i64>> {
+fn default_group(directory: &crate::directory::Snapshot, kind: TicketKind) -> Option<i64> {
     let code = match kind {
         TicketKind::PrivacyRequest | TicketKind::PrivacyIncident => "PRIV",
         TicketKind::SecurityIncident => "SEC",
         _ => "SD",
     };
-    let groups = store::groups::groups(conn).await?;
-    Ok(groups
-        .iter()
-        .find(|g| g.code == code)
-        .or_else(|| groups.iter().find(|g| g.tier == 1))
-        .map(|g| g.id))
+    directory.group_or_first_line(code).map(|g| g.id)
 }
 
 /// Loads a ticket the person may see. Reads of privacy and security tickets are audited.
@@ -755,27 +812,6 @@ pub async fn view(
         timeline,
         muted,
         merged_into,
-    ))
-}
-
-/// The view of a ticket just raised through the API (no uploads): nobody is named on it
-/// yet, so only the row, its references and its first timeline entry are read.
-pub async fn fresh_view(state: &AppState, who: &Identity, id: i64) -> AppResult<TicketView> {
-    let scope = who.principal.ticket_scope();
-    let agent = who.principal.allows(Action::WorkTickets);
-    let mut conn = state.db.reader().acquire().await?;
-    let t = store::tickets::get(&mut conn, &scope, id).await?;
-    let partner_references = store::tickets::partner_references(&mut conn, t.id).await?;
-    let timeline = store::tickets::events(&mut conn, t.id, agent).await?;
-    Ok(assemble(
-        t,
-        partner_references,
-        Vec::new(),
-        Vec::new(),
-        Vec::new(),
-        timeline,
-        false,
-        None,
     ))
 }
 

@@ -955,8 +955,8 @@ async fn a_failing_ticket_does_not_take_its_batch_down() {
         state.creates.submit(&state, job("Bad", 987_654_321)),
         state.creates.submit(&state, job("Second good", org)),
     );
-    let (_, first) = a.expect("first stored");
-    let (_, second) = b.expect("second stored");
+    let first = a.expect("first stored").number;
+    let second = b.expect("second stored").number;
     assert!(bad.is_err());
     let desk = app.api_as("helpdesk@hhs.example").await;
     for number in [&first, &second] {
@@ -977,4 +977,62 @@ async fn a_failing_ticket_does_not_take_its_batch_down() {
     .unwrap();
     assert_eq!(orphans, 0);
     assert_eq!(store::audit::verify(&mut conn).await.unwrap().fault, None);
+}
+
+/// The create response is built from what was written, not read back: it must be exactly
+/// what `GET` returns afterwards, for every shape of ticket.
+#[tokio::test]
+async fn the_create_response_is_what_get_returns() {
+    let app = TestApp::spawn().await;
+    let clinician = app.api_as("clinician@hhs.example").await;
+    let agent = app.api_as("agent1@operator.example").await;
+    let sub = subcategory(&clinician, "CHR", "viewer", "slow").await;
+    let (_, orgs) = agent.get("/api/v1/organizations").await;
+    let hhs = orgs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["code"] == "HHS")
+        .expect("HHS")["id"]
+        .as_i64()
+        .unwrap();
+    let (_, groups) = agent.get("/api/v1/support-groups").await;
+    let t2 = groups
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["code"] == "T2")
+        .expect("T2")["id"]
+        .as_i64()
+        .unwrap();
+
+    let mut from_catalogue = incident(sub);
+    from_catalogue["on_behalf_of"] = json!("helpdesk@hhs.example");
+    from_catalogue["partner_references"] = json!(["Z-9", "A-1", "m-5"]);
+    let cases = [
+        (&clinician, from_catalogue),
+        (
+            &clinician,
+            json!({"kind": "incident", "summary": "Feed late", "details": "ADT feed is 20 minutes behind."}),
+        ),
+        (
+            &agent,
+            json!({"kind": "service_request", "organization_id": hhs, "support_group_id": t2,
+                   "channel": "phone", "impact": 1, "urgency": 4, "configuration_item": "viewer-01",
+                   "summary": "Phone: add a user", "details": "Caller asks for a new account."}),
+        ),
+        (
+            &agent,
+            json!({"kind": "privacy_incident", "organization": "hhs", "summary": "Possible snooping",
+                   "details": "Audit shows unusual access.", "workaround": "Account locked"}),
+        ),
+    ];
+    for (who, body) in cases {
+        let (s, created) = who.post("/api/v1/tickets", body.clone()).await;
+        assert_eq!(s, 201, "{body} → {created}");
+        let number = created["number"].as_str().unwrap();
+        let (s, read) = who.get(&format!("/api/v1/tickets/{number}")).await;
+        assert_eq!(s, 200, "{read}");
+        assert_eq!(created, read, "create response differs from GET for {body}");
+    }
 }
