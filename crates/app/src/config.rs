@@ -33,6 +33,19 @@ pub struct Config {
     pub attachment_scan_command: Option<String>,
     /// Days after resolution during which a ticket may be reopened.
     pub reopen_days: i64,
+    /// Outgoing mail server: `smtp://user:password@host:587?tls=required` (STARTTLS),
+    /// `smtps://user:password@host:465` (TLS) or `smtp://host:25` (a local relay). Not set:
+    /// mail stays in the local outbox shown in the admin area.
+    pub smtp_url: Option<String>,
+    /// Seconds before the first retry of a failed delivery; each retry doubles it, up to
+    /// an hour.
+    pub mail_retry_seconds: i64,
+    /// Hours after which an undelivered message is given up (shown as failed).
+    pub mail_give_up_hours: i64,
+    /// How long a message being sent is held by its sender: if that node dies, another
+    /// sender (or the same one restarted) takes the message after this many seconds. Longer
+    /// than the mail server takes to answer (30 s at most).
+    pub mail_claim_seconds: i64,
 }
 
 impl Default for Config {
@@ -50,6 +63,10 @@ impl Default for Config {
             attachment_max_mb: 10,
             attachment_scan_command: None,
             reopen_days: 7,
+            smtp_url: None,
+            mail_retry_seconds: 30,
+            mail_give_up_hours: 48,
+            mail_claim_seconds: 60,
         }
     }
 }
@@ -109,6 +126,27 @@ impl Config {
         if let Some(v) = get("TRIAGE_ATTACHMENT_SCAN_COMMAND") {
             self.attachment_scan_command = Some(v).filter(|v| !v.trim().is_empty());
         }
+        if let Some(v) = get("TRIAGE_SMTP_URL") {
+            self.smtp_url = Some(v).filter(|v| !v.trim().is_empty());
+        }
+        if let Some(v) = get("TRIAGE_MAIL_RETRY_SECONDS") {
+            self.mail_retry_seconds = v
+                .trim()
+                .parse()
+                .context("TRIAGE_MAIL_RETRY_SECONDS must be a whole number")?;
+        }
+        if let Some(v) = get("TRIAGE_MAIL_CLAIM_SECONDS") {
+            self.mail_claim_seconds = v
+                .trim()
+                .parse()
+                .context("TRIAGE_MAIL_CLAIM_SECONDS must be a whole number")?;
+        }
+        if let Some(v) = get("TRIAGE_MAIL_GIVE_UP_HOURS") {
+            self.mail_give_up_hours = v
+                .trim()
+                .parse()
+                .context("TRIAGE_MAIL_GIVE_UP_HOURS must be a whole number")?;
+        }
         if let Some(v) = get("TRIAGE_REOPEN_DAYS") {
             self.reopen_days = v
                 .trim()
@@ -137,6 +175,17 @@ impl Config {
         if !(0..=365).contains(&self.reopen_days) {
             bail!("reopen_days must be between 0 and 365");
         }
+        if !(1..=3600).contains(&self.mail_retry_seconds) {
+            bail!("mail_retry_seconds must be between 1 and 3600");
+        }
+        if !(1..=3600).contains(&self.mail_claim_seconds) {
+            bail!("mail_claim_seconds must be between 1 and 3600");
+        }
+        if !(1..=720).contains(&self.mail_give_up_hours) {
+            bail!("mail_give_up_hours must be between 1 and 720");
+        }
+        web::delivery::Transport::from_url(self.smtp_url.as_deref())
+            .map_err(|_| anyhow::anyhow!("smtp_url is not a valid smtp:// or smtps:// URL"))?;
         Ok(())
     }
 
@@ -152,6 +201,12 @@ impl Config {
         settings.attachment_max_bytes = (self.attachment_max_mb * 1024 * 1024) as usize;
         settings.attachment_scan_command = self.attachment_scan_command.clone();
         settings.reopen_days = self.reopen_days;
+        settings.smtp_url = self.smtp_url.clone();
+        settings.mail_retry = domain::delivery::RetryPolicy {
+            first_delay: jiff::SignedDuration::from_secs(self.mail_retry_seconds),
+            max_delay: jiff::SignedDuration::from_hours(1),
+            give_up_after: jiff::SignedDuration::from_hours(self.mail_give_up_hours),
+        };
         settings
     }
 

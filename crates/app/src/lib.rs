@@ -66,6 +66,17 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
     let router = web::router(state.clone());
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     spawn_housekeeping(db.clone());
+    let transport = web::delivery::Transport::from_url(config.smtp_url.as_deref())
+        .map_err(|_| anyhow::anyhow!("smtp_url is not a valid smtp:// or smtps:// URL"))?;
+    web::delivery::spawn(
+        web::delivery::Sender::new(
+            db.clone(),
+            transport,
+            state.settings.mail_retry,
+            jiff::SignedDuration::from_secs(config.mail_claim_seconds),
+        ),
+        std::time::Duration::from_secs(1),
+    );
     spawn_job_runner(web::sla::JobContext {
         db: db.clone(),
         packs: state.packs.clone(),

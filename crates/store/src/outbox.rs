@@ -1,7 +1,11 @@
-//! Outgoing mail, stored as complete RFC 5322 messages. The notifications issue adds the
-//! sender that delivers them; until then the admin area lists them.
+//! Outgoing mail, stored as complete RFC 5322 messages in the transaction of the change that
+//! caused them ('queued'), then delivered by a sender: claimed with a lease so that several
+//! nodes share the work without sending a message twice, marked 'sent' after the server
+//! accepted it, 'stored' when no mail server is configured (the local outbox), or 'failed'
+//! once the sender gives up.
 use crate::error::StoreResult;
-use crate::now_db;
+use crate::{Backend, now_db};
+use domain::time::{now, to_db};
 use serde::Serialize;
 use sqlx::{AnyConnection, FromRow};
 
@@ -13,8 +17,17 @@ pub struct OutboxMessage {
     pub to_address: String,
     pub subject: String,
     pub message: String,
+    /// queued, sent, stored (kept locally: no mail server configured) or failed.
     pub status: String,
+    pub ticket_id: Option<i64>,
+    pub attempts: i64,
+    pub next_attempt_at: Option<String>,
+    pub sent_at: Option<String>,
+    /// Why the last attempt failed.
+    pub last_error: Option<String>,
 }
+
+const COLUMNS: &str = "id, created_at, kind, to_address, subject, message, status, ticket_id, attempts, next_attempt_at, sent_at, last_error";
 
 /// A message ready for the outbox.
 #[derive(Debug, Clone)]
@@ -25,21 +38,23 @@ pub struct NewMail {
     pub message: String,
 }
 
+/// Queues a message for delivery (in the caller's transaction).
 pub async fn enqueue(
     conn: &mut AnyConnection,
-    kind: &str,
-    to: &str,
-    subject: &str,
-    message: &str,
+    ticket_id: Option<i64>,
+    mail: &NewMail,
 ) -> StoreResult<i64> {
+    let at = now_db();
     Ok(sqlx::query_scalar(
-        "INSERT INTO outbox (created_at, kind, to_address, subject, message, status) VALUES ($1, $2, $3, $4, $5, 'stored') RETURNING id",
+        "INSERT INTO outbox (created_at, kind, to_address, subject, message, status, next_attempt_at, ticket_id)
+         VALUES ($1, $2, $3, $4, $5, 'queued', $1, $6) RETURNING id",
     )
-    .bind(now_db())
-    .bind(kind)
-    .bind(to)
-    .bind(subject)
-    .bind(message)
+    .bind(&at)
+    .bind(&mail.kind)
+    .bind(&mail.to)
+    .bind(&mail.subject)
+    .bind(&mail.message)
+    .bind(ticket_id)
     .fetch_one(&mut *conn)
     .await?)
 }
@@ -49,12 +64,143 @@ pub async fn list(
     to: Option<&str>,
     limit: i64,
 ) -> StoreResult<Vec<OutboxMessage>> {
-    Ok(sqlx::query_as(
-        "SELECT id, created_at, kind, to_address, subject, message, status FROM outbox
-         WHERE ($1 IS NULL OR to_address = $1) ORDER BY id DESC LIMIT $2",
-    )
+    Ok(sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM outbox WHERE ($1 IS NULL OR to_address = $1) ORDER BY id DESC LIMIT $2"
+    ))
     .bind(to)
     .bind(limit.clamp(1, 500))
     .fetch_all(&mut *conn)
     .await?)
+}
+
+/// A ticket's messages, oldest first (its deliveries: queued, sent, failed and why).
+pub async fn for_ticket(
+    conn: &mut AnyConnection,
+    ticket_id: i64,
+) -> StoreResult<Vec<OutboxMessage>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM outbox WHERE ticket_id = $1 ORDER BY id"
+    ))
+    .bind(ticket_id)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// Whether any queued message is due: a read, so that an idle sender does not take the
+/// write lock (SQLite has one writer).
+pub async fn any_due(conn: &mut AnyConnection) -> StoreResult<bool> {
+    let now_text = now_db();
+    let found: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM outbox WHERE status = 'queued' AND next_attempt_at <= $1
+           AND (claimed_until IS NULL OR claimed_until < $1) LIMIT 1",
+    )
+    .bind(&now_text)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(found.is_some())
+}
+
+/// Claims up to `limit` queued messages that are due, for `lease`: until then no other
+/// sender takes them. A sender that dies leaves its claims to expire; the messages are then
+/// claimed again. On PostgreSQL, senders on several nodes skip each other's locked rows.
+pub async fn claim_due(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    limit: i64,
+    lease: jiff::SignedDuration,
+) -> StoreResult<Vec<OutboxMessage>> {
+    let at = now();
+    let now_text = to_db(at);
+    let skip_locked = match backend {
+        Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+        Backend::Sqlite => "",
+    };
+    let sql = format!(
+        "UPDATE outbox SET claimed_until = $1, attempts = attempts + 1
+         WHERE id IN (SELECT id FROM outbox
+                      WHERE status = 'queued' AND next_attempt_at <= $2
+                        AND (claimed_until IS NULL OR claimed_until < $2)
+                      ORDER BY next_attempt_at, id LIMIT $3 {skip_locked})
+         RETURNING {COLUMNS}"
+    );
+    let mut claimed: Vec<OutboxMessage> = sqlx::query_as(&sql)
+        .bind(to_db(at + lease))
+        .bind(&now_text)
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await?;
+    claimed.sort_by_key(|m| m.id);
+    Ok(claimed)
+}
+
+/// Records the outcome of a claimed message: 'sent' or 'stored'. False if the message was
+/// no longer queued (nothing changed).
+pub async fn mark_delivered(conn: &mut AnyConnection, id: i64, status: &str) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "UPDATE outbox SET status = $1, sent_at = $2, claimed_until = NULL, last_error = NULL
+         WHERE id = $3 AND status = 'queued'",
+    )
+    .bind(status)
+    .bind(now_db())
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Records a failed attempt: the message is tried again at `retry_at`, or, with `None`, it
+/// is given up ('failed'). The reason is kept either way.
+pub async fn record_failure(
+    conn: &mut AnyConnection,
+    id: i64,
+    error: &str,
+    retry_at: Option<jiff::Timestamp>,
+) -> StoreResult<()> {
+    let error: String = error.chars().take(500).collect();
+    match retry_at {
+        Some(at) => {
+            sqlx::query(
+                "UPDATE outbox SET next_attempt_at = $1, claimed_until = NULL, last_error = $2
+                 WHERE id = $3 AND status = 'queued'",
+            )
+            .bind(to_db(at))
+            .bind(error)
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+        }
+        None => {
+            sqlx::query(
+                "UPDATE outbox SET status = 'failed', claimed_until = NULL, last_error = $1
+                 WHERE id = $2 AND status = 'queued'",
+            )
+            .bind(error)
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Puts a failed message back in the queue (an agent's "retry").
+pub async fn retry(conn: &mut AnyConnection, id: i64) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "UPDATE outbox SET status = 'queued', next_attempt_at = $1, claimed_until = NULL
+         WHERE id = $2 AND status = 'failed'",
+    )
+    .bind(now_db())
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// How many messages wait in each state (for metrics and the admin page).
+pub async fn counts(conn: &mut AnyConnection) -> StoreResult<Vec<(String, i64)>> {
+    Ok(
+        sqlx::query_as("SELECT status, COUNT(*) FROM outbox GROUP BY status ORDER BY status")
+            .fetch_all(&mut *conn)
+            .await?,
+    )
 }

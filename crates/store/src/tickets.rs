@@ -1574,8 +1574,8 @@ pub async fn insert_with_companions(
     for _ in with.mails {
         let (a, b, c, e) = (next(), next(), next(), next());
         statements.push(format!(
-            "INSERT INTO outbox (created_at, kind, to_address, subject, message, status)
-             VALUES ($24, ${a}, ${b}, ${c}, ${e}, 'stored')"
+            "INSERT INTO outbox (created_at, kind, to_address, subject, message, status, next_attempt_at, ticket_id)
+             SELECT $24, ${a}, ${b}, ${c}, ${e}, 'queued', $24, t.id {from_ticket}"
         ));
     }
     for _ in with.jobs {

@@ -17,6 +17,8 @@ pub use app::demo::DEMO_PASSWORD;
 pub struct TestApp {
     pub base: String,
     pub database_url: String,
+    /// Outgoing mail server for this app (see [`SmtpSink`]); `None`: the local outbox.
+    pub smtp_url: Option<String>,
     pub running: Option<app::Running>,
     _dir: Option<tempdir::TempDir>,
     files: tempdir::TempDir,
@@ -70,10 +72,16 @@ pub async fn fresh_database() -> (String, Option<tempdir::TempDir>) {
 impl TestApp {
     /// Starts a server with the demo data loaded.
     pub async fn spawn() -> Self {
+        Self::spawn_with_smtp(None).await
+    }
+
+    /// Starts a server that sends its mail to `smtp_url`.
+    pub async fn spawn_with_smtp(smtp_url: Option<String>) -> Self {
         let (database_url, dir) = fresh_database().await;
         let mut app = Self {
             base: String::new(),
             database_url,
+            smtp_url,
             running: None,
             _dir: dir,
             files: tempdir::TempDir::new(),
@@ -88,6 +96,8 @@ impl TestApp {
             listen: "127.0.0.1:0".into(),
             demo_data: true,
             attachments_dir: Some(self.files.0.display().to_string()),
+            smtp_url: self.smtp_url.clone(),
+            mail_retry_seconds: 1,
             ..app::Config::default()
         }
     }
@@ -382,4 +392,95 @@ pub fn run_cli(
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     ))
+}
+
+/// A real SMTP server (Python's aiosmtpd, `support/smtp_sink.py`) on a free port, writing
+/// what it accepts to a temporary folder. Stopped when dropped.
+pub struct SmtpSink {
+    pub port: u16,
+    pub folder: std::path::PathBuf,
+    child: std::process::Child,
+    _dir: tempdir::TempDir,
+}
+
+impl SmtpSink {
+    pub fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// With the sink's options: `--refuse-first N`, `--hold-at N --hold-seconds S`.
+    pub fn start_with(options: &[&str]) -> Self {
+        use std::io::BufRead;
+        let dir = tempdir::TempDir::new();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/support/smtp_sink.py");
+        let mut child = std::process::Command::new("python3")
+            .arg(script)
+            .arg(port.to_string())
+            .arg(&dir.0)
+            .args(options)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("python3 runs the SMTP sink (pip install aiosmtpd)");
+        let stdout = child.stdout.take().expect("sink stdout");
+        let mut line = String::new();
+        std::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("sink output");
+        assert_eq!(
+            line.trim(),
+            "ready",
+            "the SMTP sink did not start (is aiosmtpd installed?)"
+        );
+        Self {
+            port,
+            folder: dir.0.clone(),
+            child,
+            _dir: dir,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    /// The messages accepted so far, in order, each with its `X-Sink-Rcpt` lines first.
+    pub fn messages(&self) -> Vec<String> {
+        let mut names: Vec<_> = std::fs::read_dir(&self.folder)
+            .map(|d| {
+                d.filter_map(|e| e.ok())
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+            .iter()
+            .filter_map(|p| std::fs::read_to_string(p).ok())
+            .collect()
+    }
+
+    /// Waits (up to `seconds`) until at least `count` messages arrived; returns them.
+    pub async fn wait_for(&self, count: usize, seconds: u64) -> Vec<String> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+        loop {
+            let messages = self.messages();
+            if messages.len() >= count || std::time::Instant::now() > deadline {
+                return messages;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

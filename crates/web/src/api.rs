@@ -130,6 +130,7 @@ fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(t::list_tickets, t::create_ticket))
         .routes(routes!(t::get_ticket, t::patch_ticket))
         .routes(routes!(t::ticket_sla))
+        .routes(routes!(t::ticket_deliveries))
         .routes(routes!(t::list_policy_packs, t::load_policy_pack))
         .routes(routes!(t::select_policy_pack))
         .routes(routes!(t::list_calendar_closures, t::add_calendar_closure))

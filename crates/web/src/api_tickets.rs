@@ -190,7 +190,10 @@ pub async fn create_ticket(
     let raised = tickets::raise(&state, &who, &actor, &body, Channel::Api, &[]).await?;
     Ok((
         StatusCode::CREATED,
-        [(header::LOCATION, format!("/api/v1/tickets/{}", raised.number))],
+        [(
+            header::LOCATION,
+            format!("/api/v1/tickets/{}", raised.number),
+        )],
         Json(raised.view()),
     )
         .into_response())
@@ -226,6 +229,24 @@ pub async fn ticket_sla(
     let mut conn = state.db.reader().acquire().await?;
     let evaluation = crate::sla::evaluate(&state.packs, &mut conn, &t, domain::time::now()).await?;
     Ok(Json(evaluation.view))
+}
+
+/// Agents: the ticket's outgoing messages and their delivery (queued, sent, stored
+/// locally, failed), with attempts and the last error.
+#[utoipa::path(get, path = "/api/v1/tickets/{number}/deliveries", tag = "tickets", params(("number" = String, Path, example = "INC-000123")),
+    responses((status = 200, body = Vec<store::outbox::OutboxMessage>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn ticket_deliveries(
+    State(state): State<AppState>,
+    api_user: ApiUser,
+    Path(number): Path<String>,
+) -> AppResult<Json<Vec<store::outbox::OutboxMessage>>> {
+    let ApiUser(ctx, who) = api_user;
+    if !who.principal.allows(Action::WorkTickets) {
+        return Err(AppError::forbidden());
+    }
+    let t = tickets::load(&state, &who, &ctx.actor(), &number).await?;
+    let mut conn = state.db.reader().acquire().await?;
+    Ok(Json(store::outbox::for_ticket(&mut conn, t.id).await?))
 }
 
 /// The stored policy pack versions; `selected` is the one new tickets are opened under.

@@ -1121,6 +1121,18 @@ struct TicketPage {
     edit: EditFields,
     watching: bool,
     sla: SlaPanel,
+    /// Agents: the ticket's outgoing messages and their delivery.
+    deliveries: Vec<DeliveryRow>,
+}
+
+struct DeliveryRow {
+    to: String,
+    subject: String,
+    status: String,
+    status_code: String,
+    attempts: i64,
+    when: String,
+    error: String,
 }
 
 /// The SLA panel: why the ticket is due when it is, in words.
@@ -1418,9 +1430,36 @@ async fn ticket_view(
             crate::sla::evaluate(&state.packs, &mut conn, &v.ticket, domain::time::now()).await?;
         SlaPanel::new(tr, &f, &evaluation.view)
     };
+    let deliveries = if agent {
+        let mut conn = state.db.reader().acquire().await?;
+        store::outbox::for_ticket(&mut conn, v.ticket.id)
+            .await?
+            .into_iter()
+            .map(|m| DeliveryRow {
+                status: tr.t(&format!("delivery-{}", m.status)),
+                when: m
+                    .sent_at
+                    .as_deref()
+                    .or(m
+                        .next_attempt_at
+                        .as_deref()
+                        .filter(|_| m.status == "queued"))
+                    .unwrap_or(&m.created_at)
+                    .to_owned(),
+                status_code: m.status,
+                to: m.to_address,
+                subject: m.subject,
+                attempts: m.attempts,
+                error: m.last_error.unwrap_or_default(),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let page = TicketPage {
         shell: frame,
         sla,
+        deliveries,
         agent,
         open: status.is_open(),
         final_status: status.is_final(),

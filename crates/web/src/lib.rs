@@ -5,8 +5,9 @@
 pub mod api;
 pub mod api_tickets;
 pub mod csrf;
-pub mod directory;
 pub mod ctx;
+pub mod delivery;
+pub mod directory;
 pub mod error;
 pub mod html;
 pub mod html_policy;
@@ -49,6 +50,9 @@ pub struct Settings {
     /// Run on every upload (contents on standard input); a non-zero exit refuses the file.
     pub attachment_scan_command: Option<String>,
     pub reopen_days: i64,
+    /// Outgoing mail server (`smtp://…`, `smtps://…`); `None`: the local outbox.
+    pub smtp_url: Option<String>,
+    pub mail_retry: domain::delivery::RetryPolicy,
 }
 
 impl Settings {
@@ -64,6 +68,8 @@ impl Settings {
             attachment_max_bytes: domain::attachment::DEFAULT_MAX_BYTES,
             attachment_scan_command: None,
             reopen_days: 7,
+            smtp_url: None,
+            mail_retry: Default::default(),
         }
     }
 }

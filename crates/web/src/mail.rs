@@ -26,7 +26,7 @@ pub async fn send(
     args: &[(&'static str, String)],
 ) -> Result<i64, crate::error::AppError> {
     let mail = render(base_url, to, locale, key, args)?;
-    Ok(store::outbox::enqueue(conn, &mail.kind, &mail.to, &mail.subject, &mail.message).await?)
+    Ok(store::outbox::enqueue(conn, None, &mail).await?)
 }
 
 /// Builds a message without storing it (to write it with other rows in one statement).

@@ -621,8 +621,7 @@ async fn notify_step(
             continue;
         }
         let locale = domain::text::Locale::parse(&p.locale).unwrap_or_default();
-        crate::mail::send(
-            tx,
+        let mail = crate::mail::render(
             &ctx.base_url,
             &p.email,
             locale,
@@ -637,8 +636,8 @@ async fn notify_step(
                     format!("{}/tickets/{}", ctx.base_url, ticket.number),
                 ),
             ],
-        )
-        .await?;
+        )?;
+        store::outbox::enqueue(tx, Some(ticket.id), &mail).await?;
     }
     Ok(())
 }

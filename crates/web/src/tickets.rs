@@ -663,7 +663,7 @@ async fn notify(
     )
     .await?;
     for mail in mails {
-        store::outbox::enqueue(tx, &mail.kind, &mail.to, &mail.subject, &mail.message).await?;
+        store::outbox::enqueue(tx, Some(ticket_id).filter(|&id| id > 0), &mail).await?;
     }
     Ok(())
 }

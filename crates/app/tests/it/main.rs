@@ -4,6 +4,7 @@ mod api_errors;
 mod audit;
 mod health;
 mod isolation;
+mod mail;
 mod openapi;
 mod people;
 mod policy;

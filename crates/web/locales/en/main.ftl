@@ -72,7 +72,7 @@ training-hands_on = Hands-on training
 group-new = New support group
 calendars-title = Calendars
 calendar-new = New calendar from the hours below
-outbox-intro = Messages Triage has written, newest first. They are delivered once outgoing mail is configured.
+outbox-intro = Messages Triage has written, newest first, with their delivery. Without a mail server configured (smtp_url) they stay here.
 hint-ticket_number_format = # stands for a digit, A for a capital letter; anything else must match as written. Example: INC#######
 hint-weekly_hours = One day per line: mon 08:00-17:00. Several ranges are allowed; "closed" and "24h" too; "holiday" sets statutory holidays.
 field-email = Email
@@ -712,3 +712,15 @@ error-invalid_policy = The pack file was refused{ $line ->
 }: { $problem }
 error-version_exists = This pack code and version are already loaded: raise the version number in the file.
 error-closure_exists = This date is already closed on this calendar.
+
+deliveries-title = Messages sent about this ticket
+delivery-to = To
+delivery-subject = Subject
+delivery-state = Delivery
+delivery-attempts = Attempts
+delivery-when = When
+delivery-error = Last error
+delivery-queued = Queued
+delivery-sent = Sent
+delivery-stored = Kept in the local outbox
+delivery-failed = Failed

@@ -72,7 +72,7 @@ training-hands_on = Formation pratique
 group-new = Nouveau groupe de soutien
 calendars-title = Calendriers
 calendar-new = Nouveau calendrier d'après les heures ci-dessous
-outbox-intro = Messages rédigés par Triage, les plus récents d'abord. Ils seront livrés une fois le courriel sortant configuré.
+outbox-intro = Messages rédigés par Triage, les plus récents d'abord, avec leur livraison. Sans serveur de courriel configuré (smtp_url), ils restent ici.
 hint-ticket_number_format = # représente un chiffre, A une lettre majuscule; tout autre caractère doit correspondre tel quel. Exemple : INC#######
 hint-weekly_hours = Un jour par ligne : mon 08:00-17:00. Plusieurs plages sont permises, ainsi que « closed » et « 24h »; « holiday » s'applique aux jours fériés.
 field-email = Courriel
@@ -712,3 +712,15 @@ error-invalid_policy = Le fichier de l'ensemble est refusé{ $line ->
 } : { $problem }
 error-version_exists = Ce code et cette version d'ensemble sont déjà chargés : augmentez le numéro de version dans le fichier.
 error-closure_exists = Cette date est déjà fermée sur ce calendrier.
+
+deliveries-title = Messages envoyés au sujet de ce billet
+delivery-to = À
+delivery-subject = Objet
+delivery-state = Livraison
+delivery-attempts = Tentatives
+delivery-when = Quand
+delivery-error = Dernière erreur
+delivery-queued = En attente
+delivery-sent = Envoyé
+delivery-stored = Conservé dans la boîte d'envoi locale
+delivery-failed = Échec

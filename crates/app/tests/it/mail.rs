@@ -1,0 +1,257 @@
+//! Mail delivery from the outbox to a real SMTP server (aiosmtpd, started by the test):
+//! sent once, retried when the server is down or answers 4xx, given up visibly on 5xx, kept
+//! locally without a server, and exactly once across a `kill -9` of the sender.
+use serde_json::{Value, json};
+use std::time::Duration;
+use testkit::{SmtpSink, TestApp};
+
+async fn raise(app: &TestApp, summary: &str) -> Value {
+    let clinician = app.api_as("clinician@hhs.example").await;
+    let (s, t) = clinician
+        .post(
+            "/api/v1/tickets",
+            json!({"kind": "incident", "summary": summary, "details": "Viewer down for the ward."}),
+        )
+        .await;
+    assert_eq!(s, 201, "{t}");
+    t
+}
+
+/// Waits until the ticket's messages are all in `status` (or the time is up).
+async fn deliveries(
+    app: &TestApp,
+    ticket_id: i64,
+    status: &str,
+) -> Vec<store::outbox::OutboxMessage> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let mut conn = app.db().reader().acquire().await.unwrap();
+        let rows = store::outbox::for_ticket(&mut conn, ticket_id)
+            .await
+            .unwrap();
+        drop(conn);
+        if (!rows.is_empty() && rows.iter().all(|m| m.status == status))
+            || std::time::Instant::now() > deadline
+        {
+            return rows;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn to_clinician(messages: &[String]) -> Vec<&String> {
+    messages
+        .iter()
+        .filter(|m| m.contains("X-Sink-Rcpt: clinician@hhs.example"))
+        .collect()
+}
+
+#[tokio::test]
+async fn ticket_mail_reaches_a_real_smtp_server_once() {
+    let sink = SmtpSink::start();
+    let app = TestApp::spawn_with_smtp(Some(sink.url())).await;
+    let t = raise(&app, "Viewer down on 4 West").await;
+    let number = t["number"].as_str().unwrap();
+    let rows = deliveries(&app, t["id"].as_i64().unwrap(), "sent").await;
+    assert_eq!(rows.len(), 1, "one acknowledgement: {rows:?}");
+    assert_eq!(rows[0].status, "sent", "{rows:?}");
+    assert!(rows[0].sent_at.is_some());
+    let messages = sink.wait_for(1, 10).await;
+    let mine = to_clinician(&messages);
+    assert_eq!(mine.len(), 1, "{messages:?}");
+    assert!(mine[0].contains(number), "the ticket number is in the mail");
+    // Nothing more is sent on later passes.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(to_clinician(&sink.messages()).len(), 1);
+
+    // Administrators see the delivery state.
+    let admin = app.api_as("admin@operator.example").await;
+    let (s, outbox) = admin.get("/api/v1/outbox").await;
+    assert_eq!(s, 200);
+    let row = outbox
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["ticket_id"] == t["id"])
+        .expect("the ticket's message is listed");
+    assert_eq!(row["status"], "sent");
+    assert_eq!(row["attempts"], 1);
+}
+
+#[tokio::test]
+async fn a_4xx_answer_is_retried_and_delivered_once() {
+    let sink = SmtpSink::start_with(&["--refuse-first", "1"]);
+    let app = TestApp::spawn_with_smtp(Some(sink.url())).await;
+    let t = raise(&app, "Lab feed late").await;
+    let rows = deliveries(&app, t["id"].as_i64().unwrap(), "sent").await;
+    assert_eq!(rows[0].status, "sent", "{rows:?}");
+    assert_eq!(rows[0].attempts, 2, "refused once, then accepted");
+    assert_eq!(to_clinician(&sink.wait_for(1, 10).await).len(), 1);
+}
+
+#[tokio::test]
+async fn mail_waits_while_the_server_is_down_and_goes_after_a_restart() {
+    // Nothing listens on this port.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let mut app = TestApp::spawn_with_smtp(Some(format!("smtp://127.0.0.1:{port}"))).await;
+    let t = raise(&app, "Portal sign-in fails").await;
+    let id = t["id"].as_i64().unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let row = loop {
+        let mut conn = app.db().reader().acquire().await.unwrap();
+        let rows = store::outbox::for_ticket(&mut conn, id).await.unwrap();
+        if rows[0].attempts >= 1 || std::time::Instant::now() > deadline {
+            break rows[0].clone();
+        }
+        drop(conn);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(row.status, "queued", "kept for a later try: {row:?}");
+    assert!(
+        row.last_error.as_deref().is_some_and(|e| !e.is_empty()),
+        "{row:?}"
+    );
+    assert!(row.next_attempt_at.is_some());
+
+    let sink = SmtpSink::start();
+    app.smtp_url = Some(sink.url());
+    app.restart().await;
+    let rows = deliveries(&app, id, "sent").await;
+    assert_eq!(rows[0].status, "sent", "{rows:?}");
+    assert!(rows[0].last_error.is_none());
+    assert_eq!(to_clinician(&sink.wait_for(1, 10).await).len(), 1);
+}
+
+#[tokio::test]
+async fn a_permanent_refusal_is_given_up_with_its_reason() {
+    let sink = SmtpSink::start();
+    let app = TestApp::spawn_with_smtp(Some(sink.url())).await;
+    let mail = web::mail::render(
+        &app.base,
+        "reject@hhs.example",
+        domain::text::Locale::En,
+        "ticket-created",
+        &[
+            ("number", "INC-000001".into()),
+            ("summary", "x".into()),
+            ("link", "x".into()),
+        ],
+    )
+    .unwrap();
+    let mut tx = app.db().begin().await.unwrap();
+    let id = store::outbox::enqueue(&mut tx, None, &mail).await.unwrap();
+    tx.commit().await.unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let row = loop {
+        let mut conn = app.db().reader().acquire().await.unwrap();
+        let row = store::outbox::list(&mut conn, Some("reject@hhs.example"), 1)
+            .await
+            .unwrap()
+            .remove(0);
+        if row.status != "queued" || std::time::Instant::now() > deadline {
+            break row;
+        }
+        drop(conn);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!((row.id, row.status.as_str()), (id, "failed"), "{row:?}");
+    assert_eq!(row.attempts, 1, "a 5xx is not retried");
+    assert!(
+        row.last_error.as_deref().unwrap_or("").contains("550"),
+        "{row:?}"
+    );
+}
+
+#[tokio::test]
+async fn without_a_mail_server_mail_stays_in_the_local_outbox() {
+    let app = TestApp::spawn().await;
+    let t = raise(&app, "Feed stopped").await;
+    let rows = deliveries(&app, t["id"].as_i64().unwrap(), "stored").await;
+    assert_eq!(rows[0].status, "stored", "{rows:?}");
+    assert!(rows[0].message.contains(t["number"].as_str().unwrap()));
+}
+
+/// The sender is killed (`kill -9`) while the mail server holds a message mid-batch. After a
+/// restart every message arrives, each exactly once.
+#[tokio::test]
+async fn a_sender_killed_mid_batch_delivers_every_message_exactly_once() {
+    const COUNT: usize = 30;
+    let (database_url, _dir) = testkit::fresh_database().await;
+    let files = std::env::temp_dir().join(format!("triage-kill-{}", std::process::id()));
+    let bin = env!("CARGO_BIN_EXE_triage");
+    let (code, _, err) = testkit::run_cli(bin, &database_url, &["migrate"]).unwrap();
+    assert_eq!(code, 0, "{err}");
+    let db = store::Db::connect(&database_url).await.unwrap();
+    let mut tx = db.begin().await.unwrap();
+    for i in 1..=COUNT {
+        let mail = web::mail::render(
+            "http://triage.example",
+            &format!("person{i}@hhs.example"),
+            domain::text::Locale::En,
+            "ticket-created",
+            &[
+                ("number", format!("INC-{i:06}")),
+                ("summary", format!("Message {i}")),
+                ("link", "x".into()),
+            ],
+        )
+        .unwrap();
+        store::outbox::enqueue(&mut tx, None, &mail).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+
+    // The 10th message is held by the server, and the sender killed meanwhile.
+    let sink = SmtpSink::start_with(&["--hold-at", "10", "--hold-seconds", "5"]);
+    let serve = || {
+        std::process::Command::new(bin)
+            .arg("serve")
+            .env_remove("TRIAGE_CONFIG")
+            .env("TRIAGE_DATABASE_URL", &database_url)
+            .env("TRIAGE_LISTEN", "127.0.0.1:0")
+            .env("TRIAGE_DEMO_DATA", "false")
+            .env("TRIAGE_ATTACHMENTS_DIR", &files)
+            .env("TRIAGE_SMTP_URL", sink.url())
+            .env("TRIAGE_MAIL_CLAIM_SECONDS", "2")
+            .env("TRIAGE_MAIL_RETRY_SECONDS", "1")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("triage serve")
+    };
+    let mut first = serve();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !sink.folder.join("holding").exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the sender never reached the 10th message"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    first.kill().unwrap(); // SIGKILL
+    first.wait().unwrap();
+    assert_eq!(sink.messages().len(), 9, "nine accepted before the kill");
+
+    let mut second = serve();
+    let messages = sink.wait_for(COUNT, 60).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let messages_after = sink.messages();
+    second.kill().unwrap();
+    second.wait().unwrap();
+    let _ = std::fs::remove_dir_all(&files);
+
+    assert_eq!(messages.len(), COUNT);
+    assert_eq!(messages_after.len(), COUNT, "nothing is sent twice");
+    for i in 1..=COUNT {
+        let rcpt = format!("X-Sink-Rcpt: person{i}@hhs.example\r\n");
+        let copies = messages_after
+            .iter()
+            .filter(|m| m.starts_with(&rcpt))
+            .count();
+        assert_eq!(copies, 1, "person{i} got {copies} copies");
+    }
+    let mut conn = db.reader().acquire().await.unwrap();
+    let counts = store::outbox::counts(&mut conn).await.unwrap();
+    assert_eq!(counts, vec![("sent".to_owned(), COUNT as i64)]);
+}
