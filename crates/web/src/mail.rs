@@ -6,13 +6,23 @@ use lettre::Message;
 use lettre::message::header::ContentType;
 use store::Conn;
 
-pub fn from_address(base_url: &str) -> String {
-    let host = url::Url::parse(base_url)
+/// The mail domain: the public host name, or `triage.localhost` for a bare address.
+fn mail_host(base_url: &str) -> String {
+    url::Url::parse(base_url)
         .ok()
         .and_then(|u| u.host_str().map(str::to_owned))
         .filter(|h| h.contains('.') && h.parse::<std::net::IpAddr>().is_err())
-        .unwrap_or_else(|| "triage.localhost".into());
-    format!("Triage <no-reply@{host}>")
+        .unwrap_or_else(|| "triage.localhost".into())
+}
+
+pub fn from_address(base_url: &str) -> String {
+    format!("Triage <no-reply@{}>", mail_host(base_url))
+}
+
+/// The thread every message about a ticket belongs to: mail clients group them by
+/// `In-Reply-To`/`References`, and a reply carries it back.
+pub fn ticket_thread_id(base_url: &str, number: &str) -> String {
+    format!("<ticket.{number}@{}>", mail_host(base_url))
 }
 
 /// Builds and stores a message. `key` names the template: `mail-{key}-subject` and
@@ -43,7 +53,17 @@ pub fn render(
         t_args(locale, &format!("mail-{key}-body"), args),
         t(locale, "mail-signature")
     );
-    let message = Message::builder()
+    let number = args.iter().find(|(k, _)| *k == "number").map(|(_, v)| v);
+    let mut builder = Message::builder().message_id(Some(format!(
+        "<{}@{}>",
+        uuid::Uuid::new_v4().simple(),
+        mail_host(base_url)
+    )));
+    if let Some(number) = number {
+        let thread = ticket_thread_id(base_url, number);
+        builder = builder.in_reply_to(thread.clone()).references(thread);
+    }
+    let message = builder
         .from(
             from_address(base_url)
                 .parse()

@@ -255,3 +255,71 @@ async fn a_sender_killed_mid_batch_delivers_every_message_exactly_once() {
     let counts = store::outbox::counts(&mut conn).await.unwrap();
     assert_eq!(counts, vec![("sent".to_owned(), COUNT as i64)]);
 }
+
+/// Creating and resolving a ticket mails the reporter in their language (French here), each
+/// message with its own `Message-ID` and both in the ticket's thread.
+#[tokio::test]
+async fn created_and_resolved_mails_arrive_in_french_in_one_thread() {
+    let sink = SmtpSink::start();
+    let app = TestApp::spawn_with_smtp(Some(sink.url())).await;
+    let desk = app.api_as("helpdesk@niagara.example").await;
+    let (s, t) = desk
+        .post(
+            "/api/v1/tickets",
+            json!({"kind": "incident", "summary": "Visionneuse lente", "details": "Le dossier met 40 secondes à s'ouvrir."}),
+        )
+        .await;
+    assert_eq!(s, 201, "{t}");
+    let number = t["number"].as_str().unwrap().to_owned();
+    let agent = app.api_as("agent1@operator.example").await;
+    let (s, r) = agent
+        .patch(
+            &format!("/api/v1/tickets/{number}"),
+            json!({"status": "resolved", "status_reason": "Nœud de base de données remplacé"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{r}");
+
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let mine = loop {
+        let mine: Vec<String> = sink
+            .messages()
+            .into_iter()
+            .filter(|m| m.starts_with("X-Sink-Rcpt: helpdesk@niagara.example\r\n"))
+            .collect();
+        if mine.len() >= 2 || std::time::Instant::now() > deadline {
+            break mine;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(mine.len(), 2, "created and resolved: {mine:?}");
+    let parsed: Vec<_> = mine
+        .iter()
+        .map(|raw| {
+            mail_parser::MessageParser::default()
+                .parse(raw.as_bytes())
+                .expect("a valid message")
+        })
+        .collect();
+    let subjects: Vec<&str> = parsed.iter().map(|m| m.subject().unwrap_or("")).collect();
+    assert!(
+        subjects[0].contains(&number) && subjects[0].contains("Nous avons reçu"),
+        "{subjects:?}"
+    );
+    assert!(
+        subjects[1].contains(&number) && subjects[1].contains("résolue"),
+        "{subjects:?}"
+    );
+    let ids: Vec<&str> = parsed
+        .iter()
+        .map(|m| m.message_id().unwrap_or(""))
+        .collect();
+    assert!(!ids[0].is_empty() && ids[0] != ids[1], "{ids:?}");
+    for m in &parsed {
+        let thread = format!("ticket.{number}@");
+        let references = m.references().as_text_list().unwrap_or_default().join(" ");
+        assert!(references.contains(&thread), "{references}");
+        let in_reply_to = m.in_reply_to().as_text_list().unwrap_or_default().join(" ");
+        assert!(in_reply_to.contains(&thread), "{in_reply_to}");
+    }
+}
