@@ -25,9 +25,10 @@ pub struct OutboxMessage {
     pub sent_at: Option<String>,
     /// Why the last attempt failed.
     pub last_error: Option<String>,
+    pub idempotency_key: Option<String>,
 }
 
-const COLUMNS: &str = "id, created_at, kind, to_address, subject, message, status, ticket_id, attempts, next_attempt_at, sent_at, last_error";
+const COLUMNS: &str = "id, created_at, kind, to_address, subject, message, status, ticket_id, attempts, next_attempt_at, sent_at, last_error, idempotency_key";
 
 /// A message ready for the outbox.
 #[derive(Debug, Clone)]
@@ -36,18 +37,31 @@ pub struct NewMail {
     pub to: String,
     pub subject: String,
     pub message: String,
+    /// The event and recipient this message is for (`ticket-resolved:INC-000123:e42:a@b`):
+    /// a second message with the same key is not stored, so nobody gets one event twice.
+    pub idempotency_key: Option<String>,
 }
 
-/// Queues a message for delivery (in the caller's transaction).
+impl NewMail {
+    /// Keys the message by its event: `kind:event:recipient`.
+    pub fn for_event(mut self, event: &str) -> Self {
+        self.idempotency_key = Some(format!("{}:{event}:{}", self.kind, self.to.to_lowercase()));
+        self
+    }
+}
+
+/// Queues a message for delivery (in the caller's transaction). `None` when a message with
+/// the same idempotency key was already queued.
 pub async fn enqueue(
     conn: &mut AnyConnection,
     ticket_id: Option<i64>,
     mail: &NewMail,
-) -> StoreResult<i64> {
+) -> StoreResult<Option<i64>> {
     let at = now_db();
     Ok(sqlx::query_scalar(
-        "INSERT INTO outbox (created_at, kind, to_address, subject, message, status, next_attempt_at, ticket_id)
-         VALUES ($1, $2, $3, $4, $5, 'queued', $1, $6) RETURNING id",
+        "INSERT INTO outbox (created_at, kind, to_address, subject, message, status, next_attempt_at, ticket_id, idempotency_key)
+         VALUES ($1, $2, $3, $4, $5, 'queued', $1, $6, $7)
+         ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
     )
     .bind(&at)
     .bind(&mail.kind)
@@ -55,7 +69,8 @@ pub async fn enqueue(
     .bind(&mail.subject)
     .bind(&mail.message)
     .bind(ticket_id)
-    .fetch_one(&mut *conn)
+    .bind(&mail.idempotency_key)
+    .fetch_optional(&mut *conn)
     .await?)
 }
 

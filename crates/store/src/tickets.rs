@@ -1572,10 +1572,11 @@ pub async fn insert_with_companions(
         ));
     }
     for _ in with.mails {
-        let (a, b, c, e) = (next(), next(), next(), next());
+        let (a, b, c, e, k) = (next(), next(), next(), next(), next());
         statements.push(format!(
-            "INSERT INTO outbox (created_at, kind, to_address, subject, message, status, next_attempt_at, ticket_id)
-             SELECT $24, ${a}, ${b}, ${c}, ${e}, 'queued', $24, t.id {from_ticket}"
+            "INSERT INTO outbox (created_at, kind, to_address, subject, message, status, next_attempt_at, ticket_id, idempotency_key)
+             SELECT $24, ${a}, ${b}, ${c}, ${e}, 'queued', $24, t.id, ${k} {from_ticket}
+             ON CONFLICT (idempotency_key) DO NOTHING"
         ));
     }
     for _ in with.jobs {
@@ -1666,7 +1667,8 @@ pub async fn insert_with_companions(
             .bind(&mail.kind)
             .bind(&mail.to)
             .bind(&mail.subject)
-            .bind(&mail.message);
+            .bind(&mail.message)
+            .bind(&mail.idempotency_key);
     }
     for (step, at) in with.jobs {
         query = query

@@ -36,7 +36,9 @@ pub async fn send(
     args: &[(&'static str, String)],
 ) -> Result<i64, crate::error::AppError> {
     let mail = render(base_url, to, locale, key, args)?;
-    Ok(store::outbox::enqueue(conn, None, &mail).await?)
+    Ok(store::outbox::enqueue(conn, None, &mail)
+        .await?
+        .unwrap_or_default())
 }
 
 /// Builds a message without storing it (to write it with other rows in one statement).
@@ -82,5 +84,6 @@ pub fn render(
         to: to.to_owned(),
         subject,
         message: raw,
+        idempotency_key: None,
     })
 }

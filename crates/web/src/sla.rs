@@ -546,7 +546,7 @@ async fn run_job(ctx: &JobContext, job: &store::jobs::Job) -> AppResult<bool> {
         )
         .await?;
         if first {
-            notify_step(ctx, &mut tx, &ticket, &job.step, clock).await?;
+            notify_step(ctx, &mut tx, &ticket, job.id, &job.step, clock).await?;
             sent = true;
         }
     }
@@ -573,6 +573,7 @@ async fn notify_step(
     ctx: &JobContext,
     tx: &mut Conn,
     ticket: &Ticket,
+    job_id: i64,
     step: &str,
     clock: &ClockReport,
 ) -> AppResult<()> {
@@ -636,7 +637,8 @@ async fn notify_step(
                     format!("{}/tickets/{}", ctx.base_url, ticket.number),
                 ),
             ],
-        )?;
+        )?
+        .for_event(&format!("{}:job{job_id}", ticket.number));
         store::outbox::enqueue(tx, Some(ticket.id), &mail).await?;
     }
     Ok(())

@@ -632,7 +632,7 @@ async fn creation_mails(
 ) -> AppResult<Vec<store::outbox::NewMail>> {
     let mut people = vec![ticket.reporter_id];
     people.extend(ticket.on_behalf_of_id);
-    notification_mails(
+    Ok(notification_mails(
         base_url,
         tx,
         0,
@@ -643,7 +643,10 @@ async fn creation_mails(
         &[],
         Some(reporter),
     )
-    .await
+    .await?
+    .into_iter()
+    .map(|mail| mail.for_event(number))
+    .collect())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -651,6 +654,7 @@ async fn notify(
     base_url: &str,
     tx: &mut Conn,
     ticket_id: i64,
+    event_id: i64,
     number: &str,
     summary: &str,
     people: &[i64],
@@ -663,6 +667,7 @@ async fn notify(
     )
     .await?;
     for mail in mails {
+        let mail = mail.for_event(&format!("{number}:e{event_id}"));
         store::outbox::enqueue(tx, Some(ticket_id).filter(|&id| id > 0), &mail).await?;
     }
     Ok(())
@@ -1208,8 +1213,11 @@ pub async fn update(
         return Ok(t);
     }
     store::tickets::update_columns(&mut tx, t.id, t.version, &columns).await?;
+    let mut last_event = 0;
     for (kind, data) in &events {
-        store::tickets::add_event(&mut tx, t.id, actor, kind, false, None, data.clone()).await?;
+        last_event =
+            store::tickets::add_event(&mut tx, t.id, actor, kind, false, None, data.clone())
+                .await?;
     }
     let backend = state.db.backend();
     if reindex {
@@ -1246,6 +1254,7 @@ pub async fn update(
                 &state.settings.public_base_url,
                 &mut tx,
                 t.id,
+                last_event,
                 &t.number,
                 &t.summary,
                 &people,
@@ -1406,6 +1415,7 @@ pub async fn comment(
             &state.settings.public_base_url,
             &mut tx,
             t.id,
+            event,
             &t.number,
             &t.summary,
             &people,

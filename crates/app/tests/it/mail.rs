@@ -139,10 +139,23 @@ async fn a_permanent_refusal_is_given_up_with_its_reason() {
             ("link", "x".into()),
         ],
     )
-    .unwrap();
+    .unwrap()
+    .for_event("INC-000001:e1");
     let mut tx = app.db().begin().await.unwrap();
-    let id = store::outbox::enqueue(&mut tx, None, &mail).await.unwrap();
+    let id = store::outbox::enqueue(&mut tx, None, &mail)
+        .await
+        .unwrap()
+        .expect("queued");
+    // The same event for the same recipient is not queued twice.
+    let again = store::outbox::enqueue(&mut tx, None, &mail).await.unwrap();
+    assert_eq!(again, None);
     tx.commit().await.unwrap();
+    let mut conn = app.db().reader().acquire().await.unwrap();
+    let rows = store::outbox::list(&mut conn, Some("reject@hhs.example"), 10)
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    drop(conn);
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     let row = loop {
         let mut conn = app.db().reader().acquire().await.unwrap();

@@ -9,5 +9,8 @@ ALTER TABLE outbox ADD COLUMN next_attempt_at TEXT;
 ALTER TABLE outbox ADD COLUMN claimed_until TEXT;
 ALTER TABLE outbox ADD COLUMN sent_at TEXT;
 ALTER TABLE outbox ADD COLUMN last_error TEXT;
+-- One message per recipient and event: a second insert with the same key is ignored.
+ALTER TABLE outbox ADD COLUMN idempotency_key TEXT;
+CREATE UNIQUE INDEX outbox_idempotency ON outbox (idempotency_key);
 CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
 CREATE INDEX outbox_ticket ON outbox (ticket_id);
