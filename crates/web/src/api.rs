@@ -124,6 +124,7 @@ fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(list_calendars))
         .routes(routes!(list_audit))
         .routes(routes!(list_outbox))
+        .routes(routes!(retry_outbox_message))
         .routes(routes!(list_credential_requests, create_credential_request))
         .routes(routes!(forgot_password))
         .routes(routes!(reset_password))
@@ -648,6 +649,19 @@ async fn list_outbox(
     }
     let mut conn = state.db.reader().acquire().await?;
     Ok(Json(store::outbox::list(&mut conn, None, 200).await?))
+}
+
+/// Administrators: send a failed message again (after fixing its cause).
+#[utoipa::path(post, path = "/api/v1/outbox/{id}/retry", tag = "audit", params(("id" = i64, Path)),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn retry_outbox_message(
+    State(state): State<AppState>,
+    api_user: ApiUser,
+    Path(id): Path<i64>,
+) -> AppResult<StatusCode> {
+    let ApiUser(ctx, who) = api_user;
+    service::retry_mail(&state, &who, &ctx.actor(), id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Requests for portal credentials: an organization's LRAs see theirs.

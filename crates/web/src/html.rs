@@ -51,6 +51,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/groups", get(groups_page).post(group_create))
         .route("/admin/audit", get(audit_page))
         .route("/admin/outbox", get(outbox_page))
+        .route("/admin/outbox/{id}/retry", post(outbox_retry))
         .route("/admin/credential-requests", get(credential_requests_page))
         .route("/auth/oidc/{org}/start", get(crate::oidc::start))
         .route("/auth/oidc/callback", get(crate::oidc::callback))
@@ -1470,6 +1471,16 @@ async fn outbox_page(
         shell: Shell::new(&ctx),
         messages,
     }))
+}
+
+async fn outbox_retry(
+    State(state): State<AppState>,
+    PageUser(ctx, who): PageUser,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> AppResult<Response> {
+    service::retry_mail(&state, &who, &ctx.actor(), id).await?;
+    Ok(Redirect::to("/admin/outbox").into_response())
 }
 
 #[derive(Template)]

@@ -843,6 +843,29 @@ pub async fn revoke_token(
     Ok(())
 }
 
+/// Puts a failed message back in the queue (administrators), after the cause was fixed.
+pub async fn retry_mail(state: &AppState, who: &Identity, actor: &Actor, id: i64) -> AppResult<()> {
+    require(&who.principal, Action::ViewOutbox)?;
+    let mut tx = state.db.begin().await?;
+    if !store::outbox::retry(&mut tx, id).await? {
+        return Err(AppError::invalid("not_failed", "id"));
+    }
+    append(
+        &mut tx,
+        actor,
+        Event {
+            action: "outbox.retry",
+            entity_type: "outbox",
+            entity_id: Some(id.to_string()),
+            organization_id: None,
+            detail: json!({}),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 // ---------- credential requests ----------
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

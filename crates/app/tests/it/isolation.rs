@@ -169,6 +169,7 @@ async fn nothing_of_another_organization_is_readable_or_writable() {
                 | "POST /api/v1/tickets/{number}/attachments"
                 | "GET /api/v1/tickets/{number}/attachments/{id}"
                 | "GET /api/v1/tickets/{number}/deliveries"
+                | "POST /api/v1/outbox/{id}/retry"
                 | "POST /api/v1/tickets/{number}/share"
                 | "PUT /api/v1/tickets/{number}/notifications"
                 | "PUT /api/v1/tickets/{number}/watch"

@@ -175,6 +175,44 @@ async fn a_permanent_refusal_is_given_up_with_its_reason() {
         row.last_error.as_deref().unwrap_or("").contains("550"),
         "{row:?}"
     );
+
+    // An administrator sends it again (it fails again, visibly); only a failed message can
+    // be sent again, and only by an administrator.
+    let admin = app.api_as("admin@operator.example").await;
+    let clinician = app.api_as("clinician@hhs.example").await;
+    let (s, _) = clinician
+        .post(&format!("/api/v1/outbox/{id}/retry"), json!({}))
+        .await;
+    assert_eq!(s, 403);
+    let (s, e) = admin
+        .post(&format!("/api/v1/outbox/{id}/retry"), json!({}))
+        .await;
+    assert_eq!(s, 204, "{e}");
+    let (s, e) = admin
+        .post(&format!("/api/v1/outbox/{id}/retry"), json!({}))
+        .await;
+    // Queued again, unless the sender already took it and it failed again.
+    assert!(
+        s == 204 || (s == 422 && e["code"] == "not_failed"),
+        "{s} {e}"
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let row = loop {
+        let mut conn = app.db().reader().acquire().await.unwrap();
+        let row = store::outbox::list(&mut conn, Some("reject@hhs.example"), 1)
+            .await
+            .unwrap()
+            .remove(0);
+        if row.status == "failed" || std::time::Instant::now() > deadline {
+            break row;
+        }
+        drop(conn);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(row.status, "failed", "{row:?}");
+    assert!(row.attempts >= 2, "{row:?}");
+    let (s, e) = admin.post("/api/v1/outbox/999999/retry", json!({})).await;
+    assert_eq!((s.as_u16(), e["code"].as_str()), (422, Some("not_failed")));
 }
 
 #[tokio::test]

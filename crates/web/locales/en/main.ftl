@@ -724,3 +724,5 @@ delivery-queued = Queued
 delivery-sent = Sent
 delivery-stored = Kept in the local outbox
 delivery-failed = Failed
+delivery-retry = Send again
+error-not_failed = Only a message whose delivery failed can be sent again.

@@ -724,3 +724,5 @@ delivery-queued = En attente
 delivery-sent = Envoyé
 delivery-stored = Conservé dans la boîte d'envoi locale
 delivery-failed = Échec
+delivery-retry = Renvoyer
+error-not_failed = Seul un message dont la livraison a échoué peut être renvoyé.
