@@ -25,7 +25,7 @@ pub fn ticket_thread_id(base_url: &str, number: &str) -> String {
     format!("<ticket.{number}@{}>", mail_host(base_url))
 }
 
-/// Builds and stores a message. `key` names the template: `mail-{key}-subject` and
+/// Builds and queues a message. `key` names the template: `mail-{key}-subject` and
 /// `mail-{key}-body` in the recipient's language.
 pub async fn send(
     conn: &mut Conn,
@@ -34,11 +34,10 @@ pub async fn send(
     locale: Locale,
     key: &str,
     args: &[(&'static str, String)],
-) -> Result<i64, crate::error::AppError> {
+) -> Result<(), crate::error::AppError> {
     let mail = render(base_url, to, locale, key, args)?;
-    Ok(store::outbox::enqueue(conn, None, &mail)
-        .await?
-        .unwrap_or_default())
+    store::outbox::enqueue(conn, None, &mail).await?;
+    Ok(())
 }
 
 /// Builds a message without storing it (to write it with other rows in one statement).

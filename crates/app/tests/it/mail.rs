@@ -17,26 +17,40 @@ async fn raise(app: &TestApp, summary: &str) -> Value {
     t
 }
 
+/// Reads until `done` holds or 20 s have passed; returns the last reading.
+async fn eventually<T>(mut read: impl AsyncFnMut() -> T, done: impl Fn(&T) -> bool) -> T {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let value = read().await;
+        if done(&value) || std::time::Instant::now() > deadline {
+            return value;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn ticket_mail(app: &TestApp, ticket_id: i64) -> Vec<store::outbox::OutboxMessage> {
+    let mut conn = app.db().reader().acquire().await.unwrap();
+    store::outbox::for_ticket(&mut conn, ticket_id)
+        .await
+        .unwrap()
+}
+
 /// Waits until the ticket's messages are all in `status` (or the time is up).
 async fn deliveries(
     app: &TestApp,
     ticket_id: i64,
     status: &str,
 ) -> Vec<store::outbox::OutboxMessage> {
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let mut conn = app.db().reader().acquire().await.unwrap();
-        let rows = store::outbox::for_ticket(&mut conn, ticket_id)
-            .await
-            .unwrap();
-        drop(conn);
-        if (!rows.is_empty() && rows.iter().all(|m| m.status == status))
-            || std::time::Instant::now() > deadline
-        {
-            return rows;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    eventually(
+        async || ticket_mail(app, ticket_id).await,
+        |rows| !rows.is_empty() && rows.iter().all(|m| m.status == status),
+    )
+    .await
+}
+
+async fn last_mail(app: &TestApp, to: &str) -> store::outbox::OutboxMessage {
+    app.last_mail_to(to).await.expect("a message")
 }
 
 fn to_clinician(messages: &[String]) -> Vec<&String> {
@@ -98,16 +112,11 @@ async fn mail_waits_while_the_server_is_down_and_goes_after_a_restart() {
     let mut app = TestApp::spawn_with_smtp(Some(format!("smtp://127.0.0.1:{port}"))).await;
     let t = raise(&app, "Portal sign-in fails").await;
     let id = t["id"].as_i64().unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    let row = loop {
-        let mut conn = app.db().reader().acquire().await.unwrap();
-        let rows = store::outbox::for_ticket(&mut conn, id).await.unwrap();
-        if rows[0].attempts >= 1 || std::time::Instant::now() > deadline {
-            break rows[0].clone();
-        }
-        drop(conn);
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let row = eventually(
+        async || ticket_mail(&app, id).await.remove(0),
+        |row| row.attempts >= 1,
+    )
+    .await;
     assert_eq!(row.status, "queued", "kept for a later try: {row:?}");
     assert!(
         row.last_error.as_deref().is_some_and(|e| !e.is_empty()),
@@ -156,19 +165,11 @@ async fn a_permanent_refusal_is_given_up_with_its_reason() {
         .unwrap();
     assert_eq!(rows.len(), 1);
     drop(conn);
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    let row = loop {
-        let mut conn = app.db().reader().acquire().await.unwrap();
-        let row = store::outbox::list(&mut conn, Some("reject@hhs.example"), 1)
-            .await
-            .unwrap()
-            .remove(0);
-        if row.status != "queued" || std::time::Instant::now() > deadline {
-            break row;
-        }
-        drop(conn);
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let row = eventually(
+        async || last_mail(&app, "reject@hhs.example").await,
+        |row| row.status != "queued",
+    )
+    .await;
     assert_eq!((row.id, row.status.as_str()), (id, "failed"), "{row:?}");
     assert_eq!(row.attempts, 1, "a 5xx is not retried");
     assert!(
@@ -196,19 +197,11 @@ async fn a_permanent_refusal_is_given_up_with_its_reason() {
         s == 204 || (s == 422 && e["code"] == "not_failed"),
         "{s} {e}"
     );
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    let row = loop {
-        let mut conn = app.db().reader().acquire().await.unwrap();
-        let row = store::outbox::list(&mut conn, Some("reject@hhs.example"), 1)
-            .await
-            .unwrap()
-            .remove(0);
-        if row.status == "failed" || std::time::Instant::now() > deadline {
-            break row;
-        }
-        drop(conn);
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let row = eventually(
+        async || last_mail(&app, "reject@hhs.example").await,
+        |row| row.status == "failed",
+    )
+    .await;
     assert_eq!(row.status, "failed", "{row:?}");
     assert!(row.attempts >= 2, "{row:?}");
     let (s, e) = admin.post("/api/v1/outbox/999999/retry", json!({})).await;
@@ -331,18 +324,16 @@ async fn created_and_resolved_mails_arrive_in_french_in_one_thread() {
         .await;
     assert_eq!(s, 200, "{r}");
 
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    let mine = loop {
-        let mine: Vec<String> = sink
-            .messages()
-            .into_iter()
-            .filter(|m| m.starts_with("X-Sink-Rcpt: helpdesk@niagara.example\r\n"))
-            .collect();
-        if mine.len() >= 2 || std::time::Instant::now() > deadline {
-            break mine;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let mine: Vec<String> = eventually(
+        async || {
+            sink.messages()
+                .into_iter()
+                .filter(|m| m.starts_with("X-Sink-Rcpt: helpdesk@niagara.example\r\n"))
+                .collect::<Vec<_>>()
+        },
+        |mine| mine.len() >= 2,
+    )
+    .await;
     assert_eq!(mine.len(), 2, "created and resolved: {mine:?}");
     let parsed: Vec<_> = mine
         .iter()
@@ -416,16 +407,14 @@ async fn two_nodes_share_the_queue_without_sending_twice() {
     assert_eq!(pa.failed + pb.failed, 0);
 
     // The app's sender may still be recording its last message.
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    let counts = loop {
-        let mut conn = app.db().reader().acquire().await.unwrap();
-        let counts = store::outbox::counts(&mut conn).await.unwrap();
-        if counts.iter().all(|(s, _)| s != "queued") || std::time::Instant::now() > deadline {
-            break counts;
-        }
-        drop(conn);
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let counts = eventually(
+        async || {
+            let mut conn = app.db().reader().acquire().await.unwrap();
+            store::outbox::counts(&mut conn).await.unwrap()
+        },
+        |counts| counts.iter().all(|(s, _)| s != "queued"),
+    )
+    .await;
     let total: i64 = counts.iter().map(|(_, n)| n).sum();
     assert_eq!(total, COUNT as i64, "{counts:?}");
     assert!(
