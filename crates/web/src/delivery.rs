@@ -77,13 +77,14 @@ impl Sender {
     /// little longer than the server's time-out is safe on any number of nodes.
     pub async fn deliver_due(&self) -> AppResult<Pass> {
         let mut total = Pass::default();
+        // A read first, so an idle pass takes no write lock (SQLite has one writer).
+        let mut conn = self.db.reader().acquire().await?;
+        let due = store::outbox::any_due(&mut conn).await?;
+        drop(conn);
+        if !due {
+            return Ok(total);
+        }
         loop {
-            let mut conn = self.db.reader().acquire().await?;
-            let due = store::outbox::any_due(&mut conn).await?;
-            drop(conn);
-            if !due {
-                return Ok(total);
-            }
             let mut tx = self.db.begin().await?;
             let claimed =
                 store::outbox::claim_due(&mut tx, self.db.backend(), 1, self.lease).await?;

@@ -519,15 +519,25 @@ async fn write_queued(
 /// Writes the jobs in one transaction; all or none.
 async fn write_batch(writer: &Writer, jobs: &[CreateJob]) -> AppResult<Vec<Written>> {
     let mut tx = writer.db.begin().await?;
+    // Every number and audit sequence of the batch in one round trip.
+    let kinds: Vec<TicketKind> = jobs.iter().map(|job| job.new.kind).collect();
+    let reservation = store::tickets::reserve(&mut tx, writer.db.backend(), &kinds).await?;
+    let mut chain = reservation.chain;
     let mut created = Vec::with_capacity(jobs.len());
-    for job in jobs {
-        created.push(write_ticket(writer, &mut tx, job).await?);
+    for (job, reserved) in jobs.iter().zip(reservation.tickets) {
+        created.push(write_ticket(writer, &mut tx, job, reserved, &mut chain).await?);
     }
     tx.commit().await?;
     Ok(created)
 }
 
-async fn write_ticket(writer: &Writer, tx: &mut Conn, job: &CreateJob) -> AppResult<Written> {
+async fn write_ticket(
+    writer: &Writer,
+    tx: &mut Conn,
+    job: &CreateJob,
+    reserved: store::tickets::Reserved,
+    chain: &mut String,
+) -> AppResult<Written> {
     let CreateJob {
         new,
         actor,
@@ -572,9 +582,8 @@ async fn write_ticket(writer: &Writer, tx: &mut Conn, job: &CreateJob) -> AppRes
         })
         .unwrap_or_default();
     let audit_detail = json!({"kind": new.kind.as_str(), "channel": new.channel.as_str(), "priority": new.priority});
-    // Two round trips for the ticket and what goes with it (see insert_with_companions).
+    // One round trip for the ticket and what goes with it (see insert_with_companions).
     let backend = writer.db.backend();
-    let reserved = store::tickets::reserve(tx, backend, new.kind).await?;
     let mails = creation_mails(&writer.base_url, tx, &reserved.number, new, reporter).await?;
     let inserted = store::tickets::insert_with_companions(
         tx,
@@ -582,6 +591,7 @@ async fn write_ticket(writer: &Writer, tx: &mut Conn, job: &CreateJob) -> AppRes
         actor,
         new,
         &reserved,
+        chain,
         &store::tickets::Companions {
             audit_action: "ticket.create",
             audit_detail,

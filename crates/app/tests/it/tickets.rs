@@ -853,7 +853,8 @@ async fn tickets_raised_at_once_are_all_written_whole() {
         tasks.push(tokio::spawn(async move {
             desk.post(
                 "/api/v1/tickets",
-                json!({"kind": "incident", "summary": format!("Batch word{i:03}"),
+                json!({"kind": if i % 3 == 0 { "service_request" } else { "incident" },
+                       "summary": format!("Batch word{i:03}"),
                        "details": "Lab feed stalled", "impact": 3, "urgency": 3,
                        "partner_references": [format!("HHS-G-{i}")]}),
             )
@@ -880,7 +881,8 @@ async fn tickets_raised_at_once_are_all_written_whole() {
     let report = store::audit::verify(&mut conn).await.unwrap();
     assert_eq!(report.fault, None);
     let created: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM audit_log WHERE action = 'ticket.create' AND entity_id LIKE 'INC-%'",
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'ticket.create'
+         AND (entity_id LIKE 'INC-%' OR entity_id LIKE 'SR-%')",
     )
     .fetch_one(&mut *conn)
     .await
@@ -893,6 +895,61 @@ async fn tickets_raised_at_once_are_all_written_whole() {
     .await
     .unwrap();
     assert!(mails >= 24);
+}
+
+/// A batch reserves every number and audit sequence it needs in one statement, whatever
+/// mix of kinds it holds: each kind's numbers follow on from its last, in the order asked,
+/// and nothing is taken when the transaction rolls back.
+#[tokio::test]
+async fn a_batch_reserves_numbers_per_kind_in_order() {
+    use domain::ticket::TicketKind::{Incident, ServiceRequest};
+    let app = TestApp::spawn().await;
+    let db = app.db();
+    let last = |kind: &'static str| {
+        let db = db.clone();
+        async move {
+            let mut conn = db.reader().acquire().await.unwrap();
+            sqlx::query_scalar::<_, i64>("SELECT last FROM ticket_sequences WHERE kind = $1")
+                .bind(kind)
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap()
+        }
+    };
+    let (inc, sr) = (last("incident").await, last("service_request").await);
+    let mut tx = db.begin().await.unwrap();
+    let head: i64 = sqlx::query_scalar("SELECT seq FROM audit_head WHERE id = 1")
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    let kinds = [Incident, ServiceRequest, Incident, Incident, ServiceRequest];
+    let reservation = store::tickets::reserve(&mut tx, db.backend(), &kinds)
+        .await
+        .unwrap();
+    let numbers: Vec<&str> = reservation
+        .tickets
+        .iter()
+        .map(|r| r.number.as_str())
+        .collect();
+    let inc_n = |n: i64| domain::ticket::format_number(Incident, n);
+    let sr_n = |n: i64| domain::ticket::format_number(ServiceRequest, n);
+    assert_eq!(
+        numbers,
+        [
+            inc_n(inc + 1),
+            sr_n(sr + 1),
+            inc_n(inc + 2),
+            inc_n(inc + 3),
+            sr_n(sr + 2)
+        ]
+    );
+    let seqs: Vec<i64> = reservation.tickets.iter().map(|r| r.seq).collect();
+    assert_eq!(seqs, (head + 1..=head + 5).collect::<Vec<_>>());
+    tx.rollback().await.unwrap();
+    assert_eq!(
+        (last("incident").await, last("service_request").await),
+        (inc, sr)
+    );
 }
 
 /// When one ticket of a batch cannot be written, it alone fails: the others are stored and
