@@ -46,6 +46,12 @@ pub struct Config {
     /// sender (or the same one restarted) takes the message after this many seconds. Longer
     /// than the mail server takes to answer (30 s at most).
     pub mail_claim_seconds: i64,
+    /// The secret a mail gateway sends as `Authorization: Bearer …` to
+    /// `POST /api/v1/inbound/email`. Not set: that endpoint is off (`triage mail ingest`
+    /// still works).
+    pub inbound_token: Option<String>,
+    /// Largest inbound message accepted, in megabytes (attachments included).
+    pub inbound_max_mb: u64,
 }
 
 impl Default for Config {
@@ -67,6 +73,8 @@ impl Default for Config {
             mail_retry_seconds: 30,
             mail_give_up_hours: 48,
             mail_claim_seconds: 60,
+            inbound_token: None,
+            inbound_max_mb: 50,
         }
     }
 }
@@ -147,6 +155,15 @@ impl Config {
                 .parse()
                 .context("TRIAGE_MAIL_GIVE_UP_HOURS must be a whole number")?;
         }
+        if let Some(v) = get("TRIAGE_INBOUND_TOKEN") {
+            self.inbound_token = Some(v).filter(|v| !v.trim().is_empty());
+        }
+        if let Some(v) = get("TRIAGE_INBOUND_MAX_MB") {
+            self.inbound_max_mb = v
+                .trim()
+                .parse()
+                .context("TRIAGE_INBOUND_MAX_MB must be a whole number")?;
+        }
         if let Some(v) = get("TRIAGE_REOPEN_DAYS") {
             self.reopen_days = v
                 .trim()
@@ -184,6 +201,16 @@ impl Config {
         if !(1..=720).contains(&self.mail_give_up_hours) {
             bail!("mail_give_up_hours must be between 1 and 720");
         }
+        if !(1..=1024).contains(&self.inbound_max_mb) {
+            bail!("inbound_max_mb must be between 1 and 1024");
+        }
+        if self
+            .inbound_token
+            .as_ref()
+            .is_some_and(|t| t.trim().len() < 16)
+        {
+            bail!("inbound_token must be at least 16 characters");
+        }
         web::delivery::Transport::from_url(self.smtp_url.as_deref())
             .map_err(|_| anyhow::anyhow!("smtp_url is not a valid smtp:// or smtps:// URL"))?;
         Ok(())
@@ -202,6 +229,8 @@ impl Config {
         settings.attachment_scan_command = self.attachment_scan_command.clone();
         settings.reopen_days = self.reopen_days;
         settings.smtp_url = self.smtp_url.clone();
+        settings.inbound_token = self.inbound_token.as_ref().map(|t| t.trim().to_owned());
+        settings.inbound_max_bytes = (self.inbound_max_mb * 1024 * 1024) as usize;
         settings.mail_retry = domain::delivery::RetryPolicy {
             first_delay: jiff::SignedDuration::from_secs(self.mail_retry_seconds),
             max_delay: jiff::SignedDuration::from_hours(1),

@@ -44,6 +44,18 @@ enum Command {
     /// Policy packs: matrices, targets, calendars, escalations.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Mail received by the desk.
+    #[command(subcommand)]
+    Mail(MailCommand),
+}
+
+#[derive(Subcommand)]
+enum MailCommand {
+    /// Take in one raw message (RFC 5322) from standard input, e.g. from an MTA's pipe
+    /// (`desk: "|/usr/local/bin/triage mail ingest"`). Prints what became of it as JSON.
+    /// Exit 0: taken (or taken before); 65: refused (malformed, no sender, too large; the
+    /// MTA bounces it); 75: a temporary fault (the MTA tries again later).
+    Ingest,
 }
 
 #[derive(Subcommand)]
@@ -144,6 +156,51 @@ fn init_logs(config: &Config) {
         builder.json().init();
     } else {
         builder.init();
+    }
+}
+
+async fn mail_ingest(config: &Config) -> anyhow::Result<()> {
+    use std::io::Read;
+    const EX_DATAERR: i32 = 65;
+    const EX_TEMPFAIL: i32 = 75;
+    let limit = config.inbound_max_mb * 1024 * 1024;
+    let mut raw = Vec::new();
+    if let Err(e) = std::io::stdin().take(limit + 1).read_to_end(&mut raw) {
+        eprintln!("error: reading the message: {e}");
+        std::process::exit(EX_TEMPFAIL);
+    }
+    let outcome = async {
+        let db = store::Db::connect(&config.database_url).await?;
+        db.migrate().await?;
+        let base_url = config
+            .public_base_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", config.listen));
+        let state = web::AppState::new(db, config.web_settings(&base_url));
+        anyhow::Ok(web::inbound::ingest(&state, &raw, web::inbound::Source::Cli).await)
+    }
+    .await;
+    match outcome {
+        Ok(Ok(taken)) => {
+            println!("{}", serde_json::to_string(&taken)?);
+            Ok(())
+        }
+        Ok(Err(e)) if e.status.is_client_error() => {
+            eprintln!(
+                "refused: {}: {}",
+                e.code,
+                web::i18n::t(domain::text::Locale::En, &format!("error-{}", e.code))
+            );
+            std::process::exit(EX_DATAERR);
+        }
+        Ok(Err(e)) => {
+            eprintln!("error: {} (try again later)", e.code);
+            std::process::exit(EX_TEMPFAIL);
+        }
+        Err(e) => {
+            eprintln!("error: {e:#} (try again later)");
+            std::process::exit(EX_TEMPFAIL);
+        }
     }
 }
 
@@ -315,6 +372,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Policy(command) => policy_command(&config, command).await,
+        Command::Mail(MailCommand::Ingest) => mail_ingest(&config).await,
         Command::Sla(SlaCommand::Due {
             batch,
             calendar,

@@ -8,6 +8,7 @@ pub mod delivery;
 pub mod due;
 pub mod error;
 pub mod holiday;
+pub mod inbound;
 pub mod org;
 pub mod person;
 pub mod phi;

@@ -14,6 +14,7 @@ pub mod db;
 pub mod error;
 pub mod files;
 pub mod groups;
+pub mod inbound;
 pub mod jobs;
 pub mod orgs;
 pub mod outbox;

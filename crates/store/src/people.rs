@@ -439,6 +439,9 @@ pub enum Credential<'a> {
     Token(&'a str),
     /// A session cookie.
     Session(&'a str),
+    /// The sender of a mail the desk received (no secret: what the mail may do is what
+    /// this person may do in the portal).
+    MailSender(&'a str),
 }
 
 /// The person behind a credential, with their active grants, read in one statement (this
@@ -492,6 +495,18 @@ pub async fn caller(
             sqlx::query_as(&sql)
                 .bind(crate::secret_hash(secret))
                 .bind(now_db())
+                .fetch_all(&mut *conn)
+                .await?
+        }
+        Credential::MailSender(address) => {
+            let sql = format!(
+                "SELECT CAST(NULL AS BIGINT) AS credential_id, CAST(NULL AS TEXT) AS last_used_at, {COLUMNS},
+                        r.organization_id AS role_organization_id, r.role
+                 FROM people p {roles}
+                 WHERE LOWER(p.email) = LOWER($1) ORDER BY r.id"
+            );
+            sqlx::query_as(&sql)
+                .bind(address.trim())
                 .fetch_all(&mut *conn)
                 .await?
         }

@@ -14,6 +14,9 @@ use std::sync::Arc;
 
 pub use app::demo::DEMO_PASSWORD;
 
+/// The `inbound_token` test servers run with (`POST /api/v1/inbound/email`).
+pub const INBOUND_TOKEN: &str = "test-inbound-token-0123456789";
+
 pub struct TestApp {
     pub base: String,
     pub database_url: String,
@@ -98,6 +101,7 @@ impl TestApp {
             attachments_dir: Some(self.files.0.display().to_string()),
             smtp_url: self.smtp_url.clone(),
             mail_retry_seconds: 1,
+            inbound_token: Some(INBOUND_TOKEN.into()),
             ..app::Config::default()
         }
     }

@@ -22,6 +22,8 @@ pub const CSRF_FIELD: &str = "_csrf";
 pub enum AuthMethod {
     Session,
     Token,
+    /// A mail the desk received from this person.
+    Mail,
 }
 
 #[derive(Debug, Clone)]

@@ -57,6 +57,7 @@ pub fn routes() -> Router<AppState> {
         .route("/auth/oidc/callback", get(crate::oidc::callback))
         .merge(crate::html_tickets::routes())
         .merge(crate::html_policy::routes())
+        .merge(crate::html_inbound::routes())
 }
 
 async fn css() -> Response {
@@ -354,7 +355,7 @@ async fn signin_password(
 }
 
 #[derive(Deserialize)]
-struct Empty {}
+pub(crate) struct Empty {}
 
 async fn signout(
     State(state): State<AppState>,

@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod api;
+pub mod api_inbound;
 pub mod api_tickets;
 pub mod csrf;
 pub mod ctx;
@@ -10,9 +11,11 @@ pub mod delivery;
 pub mod directory;
 pub mod error;
 pub mod html;
+pub mod html_inbound;
 pub mod html_policy;
 pub mod html_tickets;
 pub mod i18n;
+pub mod inbound;
 pub mod mail;
 pub mod oidc;
 pub mod policy_admin;
@@ -53,6 +56,9 @@ pub struct Settings {
     /// Outgoing mail server (`smtp://…`, `smtps://…`); `None`: the local outbox.
     pub smtp_url: Option<String>,
     pub mail_retry: domain::delivery::RetryPolicy,
+    /// Bearer secret of `POST /api/v1/inbound/email`; `None`: the endpoint is off.
+    pub inbound_token: Option<String>,
+    pub inbound_max_bytes: usize,
 }
 
 impl Settings {
@@ -70,6 +76,8 @@ impl Settings {
             reopen_days: 7,
             smtp_url: None,
             mail_retry: Default::default(),
+            inbound_token: None,
+            inbound_max_bytes: 50 * 1024 * 1024,
         }
     }
 }

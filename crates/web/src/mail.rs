@@ -3,11 +3,11 @@
 use crate::i18n::{t, t_args};
 use domain::text::Locale;
 use lettre::Message;
-use lettre::message::header::ContentType;
+use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use store::Conn;
 
 /// The mail domain: the public host name, or `triage.localhost` for a bare address.
-fn mail_host(base_url: &str) -> String {
+pub fn mail_host(base_url: &str) -> String {
     url::Url::parse(base_url)
         .ok()
         .and_then(|u| u.host_str().map(str::to_owned))
@@ -16,7 +16,11 @@ fn mail_host(base_url: &str) -> String {
 }
 
 pub fn from_address(base_url: &str) -> String {
-    format!("Triage <no-reply@{}>", mail_host(base_url))
+    format!("Triage <{}>", bare_from_address(base_url))
+}
+
+pub fn bare_from_address(base_url: &str) -> String {
+    format!("no-reply@{}", mail_host(base_url))
 }
 
 /// The thread every message about a ticket belongs to: mail clients group them by
@@ -64,6 +68,17 @@ pub fn render(
         let thread = ticket_thread_id(base_url, number);
         builder = builder.in_reply_to(thread.clone()).references(thread);
     }
+    // Machines that read our mail must not answer it (RFC 3834), and a copy that comes back
+    // to the desk is recognised by its X-Loop header.
+    builder = builder
+        .raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("Auto-Submitted"),
+            "auto-generated".into(),
+        ))
+        .raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("X-Loop"),
+            bare_from_address(base_url),
+        ));
     let message = builder
         .from(
             from_address(base_url)

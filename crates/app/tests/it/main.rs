@@ -3,6 +3,7 @@
 mod api_errors;
 mod audit;
 mod health;
+mod inbound;
 mod isolation;
 mod mail;
 mod openapi;

@@ -1,0 +1,174 @@
+//! Agents' pages for mail received by the desk: what arrived and what became of it, and the
+//! messages waiting for a decision (held: unknown sender; quarantined: patient
+//! information to redact). The work is `crate::inbound`'s, shared with the API.
+use crate::AppState;
+use crate::csrf::CsrfForm;
+use crate::ctx::{Ctx, PageUser};
+use crate::error::{AppError, AppResult};
+use crate::html::{Shell, local_time, render, render_status};
+use crate::inbound::{self, ReleaseInput};
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use store::inbound::InboundMessage;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/inbound", get(list_page))
+        .route("/inbound/{id}", get(message_page))
+        .route("/inbound/{id}/release", post(release_submit))
+        .route("/inbound/{id}/discard", post(discard_submit))
+}
+
+/// A received message as a row or a page shows it.
+pub struct Row {
+    pub message: InboundMessage,
+    /// Received, in the operator's time zone.
+    pub received: String,
+    pub waiting: bool,
+    /// The locale keys of its status and reason.
+    pub status_key: String,
+    pub reason_key: Option<String>,
+}
+
+fn to_row(state: &AppState, message: InboundMessage) -> Row {
+    let tz = jiff::tz::TimeZone::get(&state.settings.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
+    Row {
+        received: local_time(&tz, &message.received_at, "%Y-%m-%d %H:%M"),
+        waiting: matches!(message.status.as_str(), "held" | "quarantined"),
+        status_key: format!("inbound-status-{}", message.status),
+        reason_key: message
+            .reason
+            .as_ref()
+            .map(|r| format!("inbound-reason-{r}")),
+        message,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "inbound_list.html")]
+struct ListPage {
+    shell: Shell,
+    rows: Vec<Row>,
+    status: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ListQuery {
+    status: Option<String>,
+}
+
+async fn list_page(
+    State(state): State<AppState>,
+    PageUser(ctx, who): PageUser,
+    Query(query): Query<ListQuery>,
+) -> AppResult<Response> {
+    let status = query.status.unwrap_or_else(|| "waiting".into());
+    let filter = (status != "all").then_some(status.as_str());
+    let messages = inbound::list(&state, &who, filter).await?;
+    Ok(render(&ListPage {
+        shell: Shell::new(&ctx),
+        rows: messages.into_iter().map(|m| to_row(&state, m)).collect(),
+        status,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "inbound_message.html")]
+struct MessagePage {
+    shell: Shell,
+    item: Row,
+    attachments: Vec<store::inbound::KeptAttachment>,
+    /// The form as submitted, kept when it was refused.
+    person: String,
+    subject: String,
+    body: String,
+    error: Option<String>,
+}
+
+fn message_page_for(
+    ctx: &Ctx,
+    state: &AppState,
+    message: InboundMessage,
+    form: Option<&ReleaseForm>,
+    error: Option<&AppError>,
+) -> MessagePage {
+    let shell = Shell::new(ctx);
+    let error = error.map(|e| e.message(shell.tr.0));
+    MessagePage {
+        attachments: message.kept_attachments(),
+        person: form
+            .map(|f| f.person.clone())
+            .unwrap_or_else(|| message.from_address.clone()),
+        subject: form
+            .map(|f| f.subject.clone())
+            .unwrap_or_else(|| message.subject.clone()),
+        body: form
+            .map(|f| f.body.clone())
+            .unwrap_or_else(|| message.body.clone()),
+        item: to_row(state, message),
+        shell,
+        error,
+    }
+}
+
+async fn message_page(
+    State(state): State<AppState>,
+    PageUser(ctx, who): PageUser,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    let message = inbound::read(&state, &who, id).await?;
+    Ok(render(&message_page_for(&ctx, &state, message, None, None)))
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ReleaseForm {
+    #[serde(default)]
+    person: String,
+    #[serde(default)]
+    subject: String,
+    #[serde(default)]
+    body: String,
+}
+
+async fn release_submit(
+    State(state): State<AppState>,
+    PageUser(ctx, who): PageUser,
+    Path(id): Path<i64>,
+    CsrfForm(form): CsrfForm<ReleaseForm>,
+) -> AppResult<Response> {
+    let mut conn = state.db.reader().acquire().await?;
+    let message = store::inbound::get(&mut conn, id).await?;
+    drop(conn);
+    let quarantined = message.status == "quarantined";
+    let input = ReleaseInput {
+        person: (!quarantined).then(|| form.person.clone()),
+        subject: quarantined.then(|| form.subject.clone()),
+        body: quarantined.then(|| form.body.clone()),
+    };
+    match inbound::release(&state, &who, id, &input).await {
+        Ok(taken) => Ok(match taken.ticket {
+            Some(number) => Redirect::to(&format!("/tickets/{number}")).into_response(),
+            None => Redirect::to(&format!("/inbound/{id}")).into_response(),
+        }),
+        Err(e) if e.status.is_client_error() && e.status != axum::http::StatusCode::FORBIDDEN => {
+            let status = e.status;
+            let page = message_page_for(&ctx, &state, message, Some(&form), Some(&e));
+            Ok(render_status(status, &page))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn discard_submit(
+    State(state): State<AppState>,
+    PageUser(_, who): PageUser,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<crate::html::Empty>,
+) -> AppResult<Response> {
+    inbound::discard(&state, &who, id).await?;
+    Ok(Redirect::to("/inbound").into_response())
+}
