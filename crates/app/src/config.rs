@@ -52,6 +52,8 @@ pub struct Config {
     pub inbound_token: Option<String>,
     /// Largest inbound message accepted, in megabytes (attachments included).
     pub inbound_max_mb: u64,
+    /// Seconds a webhook endpoint may take to answer; longer counts as a failed attempt.
+    pub webhook_timeout_seconds: u64,
 }
 
 impl Default for Config {
@@ -75,6 +77,7 @@ impl Default for Config {
             mail_claim_seconds: 60,
             inbound_token: None,
             inbound_max_mb: 50,
+            webhook_timeout_seconds: 10,
         }
     }
 }
@@ -164,6 +167,12 @@ impl Config {
                 .parse()
                 .context("TRIAGE_INBOUND_MAX_MB must be a whole number")?;
         }
+        if let Some(v) = get("TRIAGE_WEBHOOK_TIMEOUT_SECONDS") {
+            self.webhook_timeout_seconds = v
+                .trim()
+                .parse()
+                .context("TRIAGE_WEBHOOK_TIMEOUT_SECONDS must be a whole number")?;
+        }
         if let Some(v) = get("TRIAGE_REOPEN_DAYS") {
             self.reopen_days = v
                 .trim()
@@ -200,6 +209,9 @@ impl Config {
         }
         if !(1..=720).contains(&self.mail_give_up_hours) {
             bail!("mail_give_up_hours must be between 1 and 720");
+        }
+        if !(1..=120).contains(&self.webhook_timeout_seconds) {
+            bail!("webhook_timeout_seconds must be between 1 and 120");
         }
         if !(1..=1024).contains(&self.inbound_max_mb) {
             bail!("inbound_max_mb must be between 1 and 1024");

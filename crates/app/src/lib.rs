@@ -74,7 +74,10 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
             transport,
             state.settings.mail_retry,
             jiff::SignedDuration::from_secs(config.mail_claim_seconds),
-        ),
+        )
+        .with_webhook_timeout(std::time::Duration::from_secs(
+            config.webhook_timeout_seconds,
+        )),
         std::time::Duration::from_secs(1),
     );
     spawn_job_runner(web::sla::JobContext {

@@ -19,5 +19,6 @@ pub mod sla;
 pub mod text;
 pub mod ticket;
 pub mod time;
+pub mod webhook;
 
 pub use error::{DomainError, Result};

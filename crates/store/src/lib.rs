@@ -23,6 +23,7 @@ pub mod people;
 pub mod policy_packs;
 pub mod scope;
 pub mod tickets;
+pub mod webhooks;
 
 pub use db::{Backend, Db};
 pub use error::{StoreError, StoreResult};

@@ -26,9 +26,11 @@ pub struct OutboxMessage {
     /// Why the last attempt failed.
     pub last_error: Option<String>,
     pub idempotency_key: Option<String>,
+    /// Set for a webhook delivery: the endpoint it goes to (`to_address` is its URL).
+    pub endpoint_id: Option<i64>,
 }
 
-const COLUMNS: &str = "id, created_at, kind, to_address, subject, message, status, ticket_id, attempts, next_attempt_at, sent_at, last_error, idempotency_key";
+const COLUMNS: &str = "id, created_at, kind, to_address, subject, message, status, ticket_id, attempts, next_attempt_at, sent_at, last_error, idempotency_key, endpoint_id";
 
 /// A message ready for the outbox.
 #[derive(Debug, Clone)]
@@ -40,6 +42,8 @@ pub struct NewMail {
     /// The event and recipient this message is for (`ticket-resolved:INC-000123:e42:a@b`):
     /// a second message with the same key is not stored, so nobody gets one event twice.
     pub idempotency_key: Option<String>,
+    /// A webhook delivery's endpoint (the message is then its JSON body).
+    pub endpoint_id: Option<i64>,
 }
 
 impl NewMail {
@@ -59,8 +63,8 @@ pub async fn enqueue(
 ) -> StoreResult<Option<i64>> {
     let at = now_db();
     Ok(sqlx::query_scalar(
-        "INSERT INTO outbox (created_at, kind, to_address, subject, message, status, next_attempt_at, ticket_id, idempotency_key)
-         VALUES ($1, $2, $3, $4, $5, 'queued', $1, $6, $7)
+        "INSERT INTO outbox (created_at, kind, to_address, subject, message, status, next_attempt_at, ticket_id, idempotency_key, endpoint_id)
+         VALUES ($1, $2, $3, $4, $5, 'queued', $1, $6, $7, $8)
          ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
     )
     .bind(&at)
@@ -70,6 +74,7 @@ pub async fn enqueue(
     .bind(&mail.message)
     .bind(ticket_id)
     .bind(&mail.idempotency_key)
+    .bind(mail.endpoint_id)
     .fetch_optional(&mut *conn)
     .await?)
 }
@@ -83,6 +88,21 @@ pub async fn list(
         "SELECT {COLUMNS} FROM outbox WHERE ($1 IS NULL OR to_address = $1) ORDER BY id DESC LIMIT $2"
     ))
     .bind(to)
+    .bind(limit.clamp(1, 500))
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// An endpoint's deliveries, newest first (its delivery log).
+pub async fn for_endpoint(
+    conn: &mut AnyConnection,
+    endpoint_id: i64,
+    limit: i64,
+) -> StoreResult<Vec<OutboxMessage>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM outbox WHERE endpoint_id = $1 ORDER BY id DESC LIMIT $2"
+    ))
+    .bind(endpoint_id)
     .bind(limit.clamp(1, 500))
     .fetch_all(&mut *conn)
     .await?)

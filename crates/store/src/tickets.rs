@@ -1627,10 +1627,10 @@ pub async fn insert_with_companions(
         ));
     }
     for _ in with.mails {
-        let (a, b, c, e, k) = (next(), next(), next(), next(), next());
+        let (a, b, c, e, k, w) = (next(), next(), next(), next(), next(), next());
         statements.push(format!(
-            "INSERT INTO outbox (created_at, kind, to_address, subject, message, status, next_attempt_at, ticket_id, idempotency_key)
-             SELECT $24, ${a}, ${b}, ${c}, ${e}, 'queued', $24, t.id, ${k} {from_ticket}
+            "INSERT INTO outbox (created_at, kind, to_address, subject, message, status, next_attempt_at, ticket_id, idempotency_key, endpoint_id)
+             SELECT $24, ${a}, ${b}, ${c}, ${e}, 'queued', $24, t.id, ${k}, ${w} {from_ticket}
              ON CONFLICT (idempotency_key) DO NOTHING"
         ));
     }
@@ -1723,7 +1723,8 @@ pub async fn insert_with_companions(
             .bind(&mail.to)
             .bind(&mail.subject)
             .bind(&mail.message)
-            .bind(&mail.idempotency_key);
+            .bind(&mail.idempotency_key)
+            .bind(mail.endpoint_id);
     }
     for (step, at) in with.jobs {
         query = query

@@ -102,6 +102,7 @@ impl TestApp {
             smtp_url: self.smtp_url.clone(),
             mail_retry_seconds: 1,
             inbound_token: Some(INBOUND_TOKEN.into()),
+            webhook_timeout_seconds: 2,
             ..app::Config::default()
         }
     }

@@ -156,6 +156,15 @@ fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(api_inbound::get_inbound))
         .routes(routes!(api_inbound::release_inbound))
         .routes(routes!(api_inbound::discard_inbound))
+        .routes(routes!(
+            api_inbound::list_webhooks,
+            api_inbound::create_webhook
+        ))
+        .routes(routes!(
+            api_inbound::get_webhook,
+            api_inbound::delete_webhook
+        ))
+        .routes(routes!(api_inbound::test_webhook))
         .merge(
             // Uploads stream and are capped per file in `read_multipart`, not by the
             // 1 MB limit that guards JSON bodies.

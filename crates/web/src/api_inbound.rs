@@ -110,3 +110,79 @@ pub async fn discard_inbound(
     inbound::discard(&state, &who, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+// ---------- webhooks ----------
+
+/// Administrators: the webhook endpoints (secrets are not shown again).
+#[utoipa::path(get, path = "/api/v1/webhooks", tag = "mail",
+    responses((status = 200, body = Vec<store::webhooks::Endpoint>), (status = 403, body = ErrorBody)))]
+pub async fn list_webhooks(
+    State(state): State<AppState>,
+    api_user: ApiUser,
+) -> AppResult<Json<Vec<store::webhooks::Endpoint>>> {
+    let ApiUser(_, who) = api_user;
+    Ok(Json(crate::webhooks::list(&state, &who).await?))
+}
+
+/// Administrators: register an endpoint. The answer carries its signing secret
+/// (`whsec_…`), shown this once.
+#[utoipa::path(post, path = "/api/v1/webhooks", tag = "mail", request_body = crate::webhooks::EndpointInput,
+    responses((status = 201, body = store::webhooks::Endpoint), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_webhook(
+    State(state): State<AppState>,
+    api_user: ApiUser,
+    ApiJson(input): ApiJson<crate::webhooks::EndpointInput>,
+) -> AppResult<(StatusCode, Json<store::webhooks::Endpoint>)> {
+    let ApiUser(ctx, who) = api_user;
+    let endpoint = crate::webhooks::create(&state, &who, &ctx.actor(), &input).await?;
+    Ok((StatusCode::CREATED, Json(endpoint)))
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct WebhookWithLog {
+    pub endpoint: store::webhooks::Endpoint,
+    /// Its latest 100 deliveries, newest first: state, attempts, last error.
+    pub deliveries: Vec<store::outbox::OutboxMessage>,
+}
+
+/// Administrators: one endpoint and its delivery log.
+#[utoipa::path(get, path = "/api/v1/webhooks/{id}", tag = "mail", params(("id" = i64, Path)),
+    responses((status = 200, body = WebhookWithLog), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_webhook(
+    State(state): State<AppState>,
+    api_user: ApiUser,
+    Path(id): Path<i64>,
+) -> AppResult<Json<WebhookWithLog>> {
+    let ApiUser(_, who) = api_user;
+    let (endpoint, deliveries) = crate::webhooks::show(&state, &who, id).await?;
+    Ok(Json(WebhookWithLog {
+        endpoint,
+        deliveries,
+    }))
+}
+
+/// Administrators: turn an endpoint off (what was queued for it is given up).
+#[utoipa::path(delete, path = "/api/v1/webhooks/{id}", tag = "mail", params(("id" = i64, Path)),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn delete_webhook(
+    State(state): State<AppState>,
+    api_user: ApiUser,
+    Path(id): Path<i64>,
+) -> AppResult<StatusCode> {
+    let ApiUser(ctx, who) = api_user;
+    crate::webhooks::deactivate(&state, &who, &ctx.actor(), id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Administrators: queue a `webhook.test` delivery to the endpoint.
+#[utoipa::path(post, path = "/api/v1/webhooks/{id}/test", tag = "mail", params(("id" = i64, Path)),
+    responses((status = 202), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn test_webhook(
+    State(state): State<AppState>,
+    api_user: ApiUser,
+    Path(id): Path<i64>,
+) -> AppResult<StatusCode> {
+    let ApiUser(_, who) = api_user;
+    crate::webhooks::send_test(&state, &who, id).await?;
+    Ok(StatusCode::ACCEPTED)
+}

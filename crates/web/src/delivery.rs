@@ -48,6 +48,16 @@ pub struct Sender {
     pub policy: RetryPolicy,
     /// How long a claim holds: longer than sending one message takes.
     pub lease: jiff::SignedDuration,
+    /// Posts webhook deliveries (a time-out, no redirects).
+    pub http: reqwest::Client,
+}
+
+fn webhook_client(timeout: std::time::Duration) -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(timeout)
+        .build()
+        .expect("http client")
 }
 
 /// What one pass did.
@@ -69,7 +79,14 @@ impl Sender {
             transport,
             policy,
             lease,
+            http: webhook_client(std::time::Duration::from_secs(10)),
         }
+    }
+
+    /// How long a webhook endpoint may take to answer before the attempt counts as failed.
+    pub fn with_webhook_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.http = webhook_client(timeout);
+        self
     }
 
     /// Sends what is due, one message at a time, until nothing is due. Claiming one at a
@@ -104,9 +121,10 @@ impl Sender {
 
     /// Sends one claimed message and records the outcome. True when delivered.
     async fn deliver(&self, message: &OutboxMessage) -> AppResult<bool> {
-        let outcome = match &self.transport {
-            Transport::Local => Ok("stored"),
-            Transport::Smtp(smtp) => send_smtp(smtp, message).await.map(|()| "sent"),
+        let outcome = match (&self.transport, message.endpoint_id) {
+            (_, Some(endpoint)) => self.post_webhook(endpoint, message).await.map(|()| "sent"),
+            (Transport::Local, None) => Ok("stored"),
+            (Transport::Smtp(smtp), None) => send_smtp(smtp, message).await.map(|()| "sent"),
         };
         let mut tx = self.db.begin().await?;
         let delivered = match outcome {
@@ -140,6 +158,65 @@ impl Sender {
         };
         tx.commit().await?;
         Ok(delivered)
+    }
+}
+
+impl Sender {
+    /// Posts a webhook delivery, signed with the endpoint's current secret. A 2xx answer
+    /// delivers it; 410 Gone gives up; anything else (another status, a time-out, no
+    /// connection) is tried again later.
+    async fn post_webhook(&self, endpoint_id: i64, message: &OutboxMessage) -> Result<(), Failure> {
+        let transient = |reason: String| Failure {
+            reason,
+            permanent: false,
+        };
+        let mut conn = self
+            .db
+            .reader()
+            .acquire()
+            .await
+            .map_err(|e| transient(e.to_string()))?;
+        let endpoint = store::webhooks::get(&mut conn, endpoint_id)
+            .await
+            .map_err(|e| transient(e.to_string()))?;
+        drop(conn);
+        if endpoint.active == 0 {
+            return Err(Failure {
+                reason: "endpoint turned off".into(),
+                permanent: true,
+            });
+        }
+        let signed = crate::webhooks::sign(&endpoint.secret, message.id, &message.message)
+            .map_err(|reason| Failure {
+                reason,
+                permanent: true,
+            })?;
+        let response = self
+            .http
+            .post(&endpoint.url)
+            .header("content-type", "application/json")
+            .header("webhook-id", &signed.id)
+            .header("webhook-timestamp", signed.timestamp.to_string())
+            .header("webhook-signature", &signed.signature)
+            .body(message.message.clone())
+            .send()
+            .await
+            .map_err(|e| {
+                transient(if e.is_timeout() {
+                    "the endpoint did not answer in time".into()
+                } else {
+                    format!("could not reach the endpoint: {e}")
+                })
+            })?;
+        let status = response.status();
+        if status.is_success() {
+            Ok(())
+        } else {
+            Err(Failure {
+                reason: format!("the endpoint answered HTTP {}", status.as_u16()),
+                permanent: status == reqwest::StatusCode::GONE,
+            })
+        }
     }
 }
 

@@ -58,6 +58,7 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::html_tickets::routes())
         .merge(crate::html_policy::routes())
         .merge(crate::html_inbound::routes())
+        .merge(crate::html_inbound::webhook_routes())
 }
 
 async fn css() -> Response {

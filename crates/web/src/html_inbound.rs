@@ -172,3 +172,139 @@ async fn discard_submit(
     inbound::discard(&state, &who, id).await?;
     Ok(Redirect::to("/inbound").into_response())
 }
+
+// ---------- webhooks (administrators) ----------
+
+pub fn webhook_routes() -> Router<AppState> {
+    Router::new()
+        .route("/admin/webhooks", get(webhooks_page).post(webhook_create))
+        .route("/admin/webhooks/{id}", get(webhook_page))
+        .route("/admin/webhooks/{id}/test", post(webhook_test))
+        .route("/admin/webhooks/{id}/deactivate", post(webhook_deactivate))
+}
+
+#[derive(Template)]
+#[template(path = "admin_webhooks.html")]
+struct WebhooksPage {
+    shell: Shell,
+    endpoints: Vec<store::webhooks::Endpoint>,
+    event_types: Vec<&'static str>,
+    /// A refused form, as submitted, and why.
+    url: String,
+    description: String,
+    error: Option<String>,
+}
+
+async fn webhooks_page(
+    State(state): State<AppState>,
+    PageUser(ctx, who): PageUser,
+) -> AppResult<Response> {
+    let endpoints = crate::webhooks::list(&state, &who).await?;
+    Ok(render(&WebhooksPage {
+        shell: Shell::new(&ctx),
+        endpoints,
+        event_types: domain::webhook::EVENT_TYPES[..3].to_vec(),
+        url: String::new(),
+        description: String::new(),
+        error: None,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "admin_webhook.html")]
+struct WebhookPage {
+    shell: Shell,
+    endpoint: store::webhooks::Endpoint,
+    types: Vec<String>,
+    deliveries: Vec<store::outbox::OutboxMessage>,
+    /// Shown once, right after the endpoint was created.
+    secret: Option<String>,
+}
+
+async fn webhook_page(
+    State(state): State<AppState>,
+    PageUser(ctx, who): PageUser,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    let (endpoint, deliveries) = crate::webhooks::show(&state, &who, id).await?;
+    Ok(render(&WebhookPage {
+        shell: Shell::new(&ctx),
+        types: endpoint.types(),
+        endpoint,
+        deliveries,
+        secret: None,
+    }))
+}
+
+async fn webhook_create(
+    State(state): State<AppState>,
+    PageUser(ctx, who): PageUser,
+    CsrfForm(form): CsrfForm<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let field = |name: &str| {
+        form.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let input = crate::webhooks::EndpointInput {
+        url: field("url"),
+        description: field("description"),
+        event_types: form
+            .iter()
+            .filter(|(k, _)| k == "event_types")
+            .map(|(_, v)| v.clone())
+            .collect(),
+        organization_id: None,
+    };
+    match crate::webhooks::create(&state, &who, &ctx.actor(), &input).await {
+        Ok(endpoint) => {
+            let (shown, deliveries) = crate::webhooks::show(&state, &who, endpoint.id).await?;
+            Ok(render(&WebhookPage {
+                shell: Shell::new(&ctx),
+                types: shown.types(),
+                endpoint: shown,
+                deliveries,
+                secret: Some(endpoint.secret),
+            }))
+        }
+        Err(e) if e.status.is_client_error() && e.status != axum::http::StatusCode::FORBIDDEN => {
+            let shell = Shell::new(&ctx);
+            let error = Some(e.message(shell.tr.0));
+            let status = e.status;
+            let endpoints = crate::webhooks::list(&state, &who).await?;
+            Ok(render_status(
+                status,
+                &WebhooksPage {
+                    shell,
+                    endpoints,
+                    event_types: domain::webhook::EVENT_TYPES[..3].to_vec(),
+                    url: input.url,
+                    description: input.description,
+                    error,
+                },
+            ))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn webhook_test(
+    State(state): State<AppState>,
+    PageUser(_, who): PageUser,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<crate::html::Empty>,
+) -> AppResult<Response> {
+    crate::webhooks::send_test(&state, &who, id).await?;
+    Ok(Redirect::to(&format!("/admin/webhooks/{id}")).into_response())
+}
+
+async fn webhook_deactivate(
+    State(state): State<AppState>,
+    PageUser(ctx, who): PageUser,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<crate::html::Empty>,
+) -> AppResult<Response> {
+    crate::webhooks::deactivate(&state, &who, &ctx.actor(), id).await?;
+    Ok(Redirect::to(&format!("/admin/webhooks/{id}")).into_response())
+}

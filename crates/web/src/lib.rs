@@ -22,6 +22,7 @@ pub mod policy_admin;
 pub mod service;
 pub mod sla;
 pub mod tickets;
+pub mod webhooks;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
@@ -93,6 +94,8 @@ pub struct Inner {
     pub directory: directory::Directory,
     /// Parsed policy packs.
     pub packs: Arc<sla::Packs>,
+    /// Active webhook endpoints.
+    pub webhooks: webhooks::Cache,
     /// The operator organization's id, read once: it never changes while running.
     operator_org: tokio::sync::OnceCell<i64>,
 }
@@ -133,6 +136,7 @@ impl AppState {
             creates: tickets::CreateQueue::default(),
             directory: Default::default(),
             packs: Arc::default(),
+            webhooks: Default::default(),
             operator_org: tokio::sync::OnceCell::new(),
             settings,
         }))

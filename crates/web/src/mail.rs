@@ -99,5 +99,6 @@ pub fn render(
         subject,
         message: raw,
         idempotency_key: None,
+        endpoint_id: None,
     })
 }

@@ -442,6 +442,7 @@ struct Writer {
     base_url: String,
     files: store::files::FileStore,
     packs: std::sync::Arc<crate::sla::Packs>,
+    webhooks: crate::webhooks::Cache,
 }
 
 type CreateReply = tokio::sync::oneshot::Sender<AppResult<Written>>;
@@ -469,6 +470,7 @@ impl CreateQueue {
                 base_url: state.settings.public_base_url.clone(),
                 files: state.files.clone(),
                 packs: state.packs.clone(),
+                webhooks: state.webhooks.clone(),
             };
             tokio::spawn(write_queued(writer, receiver));
             sender
@@ -584,7 +586,28 @@ async fn write_ticket(
     let audit_detail = json!({"kind": new.kind.as_str(), "channel": new.channel.as_str(), "priority": new.priority});
     // One round trip for the ticket and what goes with it (see insert_with_companions).
     let backend = writer.db.backend();
-    let mails = creation_mails(&writer.base_url, tx, &reserved.number, new, reporter).await?;
+    let mut mails = creation_mails(&writer.base_url, tx, &reserved.number, new, reporter).await?;
+    let endpoints = writer.webhooks.get(tx).await?;
+    if !endpoints.is_empty() {
+        mails.extend(crate::webhooks::deliveries(
+            &endpoints,
+            &writer.base_url,
+            "ticket.created",
+            &crate::webhooks::TicketFacts {
+                // The ticket's id is not known yet; the insert takes it from the new row.
+                id: 0,
+                number: &reserved.number,
+                kind: new.kind.as_str(),
+                status: Status::New.as_str(),
+                priority: new.priority,
+                organization_id: new.organization_id,
+                summary: &new.draft.summary,
+                restricted: new.kind.restriction().as_db() != 0,
+            },
+            "created",
+            json!({"channel": new.channel.as_str()}),
+        ));
+    }
     let inserted = store::tickets::insert_with_companions(
         tx,
         backend,
@@ -1276,6 +1299,15 @@ pub async fn update(
         }
     }
     let updated = store::tickets::get(&mut tx, &scope, t.id).await?;
+    crate::webhooks::queue(
+        state,
+        &mut tx,
+        "ticket.updated",
+        &crate::webhooks::TicketFacts::of(&updated),
+        &format!("e{last_event}"),
+        json!({"changes": events.iter().map(|(k, _)| k).collect::<Vec<_>>()}),
+    )
+    .await?;
     // Status, priority and reopenings move the clocks: derive them again from the history.
     crate::sla::refresh(state, &mut tx, t.id).await?;
     tx.commit().await?;
@@ -1432,6 +1464,17 @@ pub async fn comment(
             "ticket-reply",
             &[("body", body.clone())],
             None,
+        )
+        .await?;
+    }
+    if !input.internal {
+        crate::webhooks::queue(
+            state,
+            &mut tx,
+            "ticket.commented",
+            &crate::webhooks::TicketFacts::of(&t),
+            &format!("e{event}"),
+            json!({"body": body, "by_agent": agent, "attachments": files.len()}),
         )
         .await?;
     }

@@ -12,3 +12,4 @@ mod policy;
 mod signin;
 mod sla;
 mod tickets;
+mod webhooks;

@@ -774,3 +774,23 @@ error-message_too_large = The message is larger than the desk accepts.
 error-inbound_disabled = Receiving mail over the API is not turned on (set inbound_token).
 error-not_waiting = This message has already been handled.
 error-unknown_person = Nobody active in the directory has this email address.
+
+## Webhooks
+nav-webhooks = Webhooks
+webhooks-intro = Machines that want to hear about tickets: each event is posted as JSON to the endpoint, signed in the Standard Webhooks format (webhook-id, webhook-timestamp, webhook-signature), and retried with back-off until the endpoint answers 2xx. Privacy and security tickets are never sent.
+webhooks-url = Endpoint URL
+webhooks-description = Description
+webhooks-events = Events
+webhooks-all-events = All events
+webhooks-state = State
+webhooks-active = Active
+webhooks-inactive = Turned off
+webhooks-add = Add an endpoint
+webhooks-secret-once = The signing secret of this endpoint. Copy it now: it is not shown again.
+webhooks-test = Send a test event
+webhooks-deactivate = Turn off
+webhooks-log = Deliveries
+webhooks-attempts = Attempts
+webhooks-last-error = Last error
+error-unknown_event_type = Choose at least one event type from the list.
+error-already_inactive = This endpoint is already turned off.

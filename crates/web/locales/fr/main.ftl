@@ -774,3 +774,23 @@ error-message_too_large = Le message dépasse la taille acceptée par le centre 
 error-inbound_disabled = La réception de courriels par l'API n'est pas activée (réglez inbound_token).
 error-not_waiting = Ce message a déjà été traité.
 error-unknown_person = Personne d'actif dans l'annuaire n'a cette adresse courriel.
+
+## Webhooks
+nav-webhooks = Webhooks
+webhooks-intro = Les systèmes qui veulent être informés des billets : chaque événement est envoyé en JSON au point de terminaison, signé au format Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature), et renvoyé avec un délai croissant jusqu'à une réponse 2xx. Les billets de confidentialité et de sécurité ne sont jamais envoyés.
+webhooks-url = URL du point de terminaison
+webhooks-description = Description
+webhooks-events = Événements
+webhooks-all-events = Tous les événements
+webhooks-state = État
+webhooks-active = Actif
+webhooks-inactive = Désactivé
+webhooks-add = Ajouter un point de terminaison
+webhooks-secret-once = Le secret de signature de ce point de terminaison. Copiez-le maintenant : il ne sera plus affiché.
+webhooks-test = Envoyer un événement d'essai
+webhooks-deactivate = Désactiver
+webhooks-log = Envois
+webhooks-attempts = Tentatives
+webhooks-last-error = Dernière erreur
+error-unknown_event_type = Choisissez au moins un type d'événement de la liste.
+error-already_inactive = Ce point de terminaison est déjà désactivé.
