@@ -54,6 +54,9 @@ pub struct Config {
     pub inbound_max_mb: u64,
     /// Seconds a webhook endpoint may take to answer; longer counts as a failed attempt.
     pub webhook_timeout_seconds: u64,
+    /// More received messages than this from one sender within an hour are taken as a mail
+    /// loop (recorded, not answered).
+    pub inbound_sender_limit_per_hour: i64,
 }
 
 impl Default for Config {
@@ -78,6 +81,7 @@ impl Default for Config {
             inbound_token: None,
             inbound_max_mb: 50,
             webhook_timeout_seconds: 10,
+            inbound_sender_limit_per_hour: 200,
         }
     }
 }
@@ -173,6 +177,12 @@ impl Config {
                 .parse()
                 .context("TRIAGE_WEBHOOK_TIMEOUT_SECONDS must be a whole number")?;
         }
+        if let Some(v) = get("TRIAGE_INBOUND_SENDER_LIMIT_PER_HOUR") {
+            self.inbound_sender_limit_per_hour = v
+                .trim()
+                .parse()
+                .context("TRIAGE_INBOUND_SENDER_LIMIT_PER_HOUR must be a whole number")?;
+        }
         if let Some(v) = get("TRIAGE_REOPEN_DAYS") {
             self.reopen_days = v
                 .trim()
@@ -210,6 +220,9 @@ impl Config {
         if !(1..=720).contains(&self.mail_give_up_hours) {
             bail!("mail_give_up_hours must be between 1 and 720");
         }
+        if !(1..=1_000_000).contains(&self.inbound_sender_limit_per_hour) {
+            bail!("inbound_sender_limit_per_hour must be between 1 and 1000000");
+        }
         if !(1..=120).contains(&self.webhook_timeout_seconds) {
             bail!("webhook_timeout_seconds must be between 1 and 120");
         }
@@ -243,6 +256,7 @@ impl Config {
         settings.smtp_url = self.smtp_url.clone();
         settings.inbound_token = self.inbound_token.as_ref().map(|t| t.trim().to_owned());
         settings.inbound_max_bytes = (self.inbound_max_mb * 1024 * 1024) as usize;
+        settings.inbound_sender_limit_per_hour = self.inbound_sender_limit_per_hour;
         settings.mail_retry = domain::delivery::RetryPolicy {
             first_delay: jiff::SignedDuration::from_secs(self.mail_retry_seconds),
             max_delay: jiff::SignedDuration::from_hours(1),

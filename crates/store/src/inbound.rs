@@ -223,3 +223,13 @@ pub async fn record_outcome(
         .await?;
     Ok(())
 }
+
+/// A message that could not be filed as it arrived waits for an agent, with the reason.
+pub async fn hold(conn: &mut AnyConnection, id: i64, reason: &str) -> StoreResult<()> {
+    sqlx::query("UPDATE inbound_messages SET status = 'held', reason = $1 WHERE id = $2")
+        .bind(reason)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}

@@ -22,9 +22,6 @@ use serde::Serialize;
 use store::audit::Actor;
 use store::inbound::{KeptAttachment, NewInbound};
 
-/// More messages than this from one sender within an hour are taken as a loop.
-pub const SENDER_LIMIT_PER_HOUR: i64 = 30;
-
 /// What became of a message.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Taken {
@@ -91,7 +88,7 @@ pub async fn ingest(state: &AppState, raw: &[u8], source: Source) -> AppResult<T
 
     let (status, reason) = if let Some(automated) = mail.automated {
         ("ignored", Some(automated.as_str().to_owned()))
-    } else if recent >= SENDER_LIMIT_PER_HOUR {
+    } else if recent >= state.settings.inbound_sender_limit_per_hour {
         ("ignored", Some("loop".to_owned()))
     } else if let Some(hit) = domain::ticket::find_phi([
         ("summary", mail.subject.as_str()),
@@ -165,7 +162,25 @@ pub async fn ingest(state: &AppState, raw: &[u8], source: Source) -> AppResult<T
         thread,
         attachments: kept,
     };
-    let (status, number, ticket_id) = deliver(state, &sender, &message).await?;
+    let (status, number, ticket_id) = match deliver(state, &sender, &message).await {
+        Ok(done) => done,
+        // The sender may not raise tickets (no role, say) or the text is refused: an agent
+        // decides, as for an unknown sender.
+        Err(e) if e.status.is_client_error() => {
+            let mut tx = state.db.begin().await?;
+            store::inbound::hold(&mut tx, id, e.code).await?;
+            tx.commit().await?;
+            tracing::info!(id, from = %mail.from.address, reason = e.code, "inbound mail held");
+            return Ok(Taken {
+                id,
+                status: "held".into(),
+                reason: Some(e.code.to_owned()),
+                ticket: None,
+                duplicate: false,
+            });
+        }
+        Err(e) => return Err(e),
+    };
     let mut tx = state.db.begin().await?;
     store::inbound::record_outcome(&mut tx, id, status, ticket_id).await?;
     tx.commit().await?;

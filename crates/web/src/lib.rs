@@ -60,6 +60,8 @@ pub struct Settings {
     /// Bearer secret of `POST /api/v1/inbound/email`; `None`: the endpoint is off.
     pub inbound_token: Option<String>,
     pub inbound_max_bytes: usize,
+    /// More messages than this from one sender within an hour are taken as a mail loop.
+    pub inbound_sender_limit_per_hour: i64,
 }
 
 impl Settings {
@@ -79,6 +81,7 @@ impl Settings {
             mail_retry: Default::default(),
             inbound_token: None,
             inbound_max_bytes: 50 * 1024 * 1024,
+            inbound_sender_limit_per_hour: 200,
         }
     }
 }

@@ -126,6 +126,11 @@ pub struct Server {
 impl Server {
     /// Spawns `triage serve` on the database; returns once spawned (not yet ready).
     pub fn spawn(db: &FreshDb) -> Self {
+        Self::spawn_with(db, &[])
+    }
+
+    /// Spawns `triage serve` with extra environment (settings).
+    pub fn spawn_with(db: &FreshDb, env: &[(&str, &str)]) -> Self {
         let port = free_port();
         let log = db.dir.join("server.log");
         let stderr = std::fs::File::create(&log).expect("log file");
@@ -137,6 +142,7 @@ impl Server {
             .env("TRIAGE_LISTEN", format!("127.0.0.1:{port}"))
             .env("TRIAGE_DEMO_DATA", "true")
             .env("TRIAGE_LOG_FORMAT", "json")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(stderr)
