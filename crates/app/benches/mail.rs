@@ -19,13 +19,6 @@ use support::*;
 
 const INBOUND_TOKEN: &str = "bench-inbound-token-0123456789";
 
-fn env_number(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.replace('_', "").parse().ok())
-        .unwrap_or(default)
-}
-
 #[tokio::main]
 async fn main() {
     let recipients = env_number("TRIAGE_BENCH_RECIPIENTS", 10_000) as usize;

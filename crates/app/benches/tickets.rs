@@ -25,13 +25,6 @@ const QUEUE_RUNS: usize = 200;
 const SEARCH_RUNS: usize = 100;
 const GETS: usize = 2000;
 
-fn env_number(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.replace('_', "").parse().ok())
-        .unwrap_or(default)
-}
-
 #[tokio::main]
 async fn main() {
     let tickets = env_number("TRIAGE_BENCH_TICKETS", 1_000_000);

@@ -32,6 +32,17 @@ pub enum PhiKind {
     MedicalRecordNumber,
 }
 
+impl PhiKind {
+    /// The kind as the API and the locale keys name it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PhiKind::HealthCard => "health_card",
+            PhiKind::DateOfBirth => "date_of_birth",
+            PhiKind::MedicalRecordNumber => "medical_record_number",
+        }
+    }
+}
+
 /// One piece of likely PHI in a text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct PhiMatch {
@@ -1454,6 +1465,18 @@ fn cue_at(text: &str, i: usize, cue: &str) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn kind_names_are_the_serialized_ones() {
+        for kind in [
+            PhiKind::HealthCard,
+            PhiKind::DateOfBirth,
+            PhiKind::MedicalRecordNumber,
+        ] {
+            assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
+        }
+    }
+
     use super::*;
 
     fn kinds(text: &str) -> Vec<PhiKind> {

@@ -19,7 +19,7 @@ pub struct InboundMessage {
     pub body: String,
     /// The ticket number the message named (subject or thread headers), if any.
     pub thread_number: Option<String>,
-    #[serde(serialize_with = "as_json")]
+    #[serde(serialize_with = "crate::tickets::as_json")]
     #[schema(value_type = Vec<KeptAttachment>)]
     pub attachments: String,
     /// ticket, comment, held, quarantined, ignored or discarded.
@@ -33,11 +33,6 @@ pub struct InboundMessage {
     pub person_id: Option<i64>,
     pub handled_by: Option<i64>,
     pub handled_at: Option<String>,
-}
-
-fn as_json<S: serde::Serializer>(value: &str, s: S) -> Result<S::Ok, S::Error> {
-    let v: serde_json::Value = serde_json::from_str(value).unwrap_or_default();
-    v.serialize(s)
 }
 
 /// An attachment waiting in the file store until its message is handled.

@@ -909,7 +909,8 @@ pub struct Event {
     pub redacted: i64,
 }
 
-fn as_json<S: serde::Serializer>(value: &str, s: S) -> Result<S::Ok, S::Error> {
+/// Serializes a column holding JSON text as the JSON it holds (`null` if unreadable).
+pub(crate) fn as_json<S: serde::Serializer>(value: &str, s: S) -> Result<S::Ok, S::Error> {
     let v: serde_json::Value = serde_json::from_str(value).unwrap_or(serde_json::Value::Null);
     v.serialize(s)
 }

@@ -10,7 +10,7 @@ pub struct Endpoint {
     pub id: i64,
     pub url: String,
     pub description: String,
-    #[serde(serialize_with = "as_json")]
+    #[serde(serialize_with = "crate::tickets::as_json")]
     #[schema(value_type = Vec<String>)]
     pub event_types: String,
     /// Shown once, when the endpoint is created; left out afterwards.
@@ -20,11 +20,6 @@ pub struct Endpoint {
     pub organization_id: Option<i64>,
     pub active: i64,
     pub created_at: String,
-}
-
-fn as_json<S: serde::Serializer>(value: &str, s: S) -> Result<S::Ok, S::Error> {
-    let v: serde_json::Value = serde_json::from_str(value).unwrap_or_default();
-    v.serialize(s)
 }
 
 impl Endpoint {

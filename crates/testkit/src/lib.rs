@@ -489,3 +489,16 @@ impl Drop for SmtpSink {
         let _ = self.child.wait();
     }
 }
+
+/// Reads until `done` holds or 20 s have passed; returns the last reading (for what a
+/// background worker does, such as the mail sender).
+pub async fn eventually<T>(mut read: impl AsyncFnMut() -> T, done: impl Fn(&T) -> bool) -> T {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let value = read().await;
+        if done(&value) || std::time::Instant::now() > deadline {
+            return value;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

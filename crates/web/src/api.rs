@@ -1,7 +1,7 @@
 //! JSON REST API under /api/v1. Errors are `{"code", "message"}`; the OpenAPI 3.1 document
 //! at /api/openapi.json is generated from these handlers.
 use crate::AppState;
-use crate::api_inbound;
+use crate::api_mail;
 use crate::api_tickets as t;
 use crate::ctx::{ApiUser, Ctx};
 use crate::error::{AppError, AppResult};
@@ -152,26 +152,20 @@ fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(t::create_subcategory))
         .routes(routes!(t::update_subcategory))
         .routes(routes!(t::list_canned, t::save_canned))
-        .routes(routes!(api_inbound::list_inbound))
-        .routes(routes!(api_inbound::get_inbound))
-        .routes(routes!(api_inbound::release_inbound))
-        .routes(routes!(api_inbound::discard_inbound))
-        .routes(routes!(
-            api_inbound::list_webhooks,
-            api_inbound::create_webhook
-        ))
-        .routes(routes!(
-            api_inbound::get_webhook,
-            api_inbound::delete_webhook
-        ))
-        .routes(routes!(api_inbound::test_webhook))
+        .routes(routes!(api_mail::list_inbound))
+        .routes(routes!(api_mail::get_inbound))
+        .routes(routes!(api_mail::release_inbound))
+        .routes(routes!(api_mail::discard_inbound))
+        .routes(routes!(api_mail::list_webhooks, api_mail::create_webhook))
+        .routes(routes!(api_mail::get_webhook, api_mail::delete_webhook))
+        .routes(routes!(api_mail::test_webhook))
         .merge(
             // Uploads stream and are capped per file in `read_multipart`, not by the
             // 1 MB limit that guards JSON bodies.
             OpenApiRouter::new()
                 .routes(routes!(t::upload_attachments))
                 // Read with the inbound_max_mb limit by the handler.
-                .routes(routes!(api_inbound::receive_email))
+                .routes(routes!(api_mail::receive_email))
                 .layer(axum::extract::DefaultBodyLimit::disable()),
         )
         .split_for_parts()

@@ -57,8 +57,8 @@ pub fn routes() -> Router<AppState> {
         .route("/auth/oidc/callback", get(crate::oidc::callback))
         .merge(crate::html_tickets::routes())
         .merge(crate::html_policy::routes())
-        .merge(crate::html_inbound::routes())
-        .merge(crate::html_inbound::webhook_routes())
+        .merge(crate::html_mail::routes())
+        .merge(crate::html_mail::webhook_routes())
 }
 
 async fn css() -> Response {

@@ -521,11 +521,7 @@ fn sender_locale(sender: &Identity) -> domain::text::Locale {
 }
 
 fn phi_reason(hit: &domain::ticket::PhiHit) -> String {
-    let kind = serde_json::to_value(hit.found.kind)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default();
-    format!("phi_{kind}")
+    format!("phi_{}", hit.found.kind.as_str())
 }
 
 /// Keeps each acceptable attachment in the file store. Refused ones (type, size, virus)

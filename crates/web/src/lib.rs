@@ -3,7 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod api;
-pub mod api_inbound;
+pub mod api_mail;
 pub mod api_tickets;
 pub mod csrf;
 pub mod ctx;
@@ -11,7 +11,7 @@ pub mod delivery;
 pub mod directory;
 pub mod error;
 pub mod html;
-pub mod html_inbound;
+pub mod html_mail;
 pub mod html_policy;
 pub mod html_tickets;
 pub mod i18n;

@@ -25,10 +25,7 @@ pub struct Upload {
 
 /// Turns a PHI hit into the error the person sees: which field, what kind, where.
 pub fn phi_error(hit: &PhiHit) -> AppError {
-    let kind = serde_json::to_value(hit.found.kind)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default();
+    let kind = hit.found.kind.as_str().to_owned();
     AppError {
         status: StatusCode::UNPROCESSABLE_ENTITY,
         code: "phi_detected",
@@ -602,7 +599,7 @@ async fn write_ticket(
                 priority: new.priority,
                 organization_id: new.organization_id,
                 summary: &new.draft.summary,
-                restricted: new.kind.restriction().as_db() != 0,
+                restricted: new.kind.restriction() != domain::ticket::Restriction::None,
             },
             "created",
             json!({"channel": new.channel.as_str()}),

@@ -8,7 +8,7 @@ use crate::ctx::Identity;
 use crate::error::{AppError, AppResult};
 use axum::http::StatusCode;
 use domain::policy::Action;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 use store::Conn;
@@ -310,7 +310,7 @@ pub async fn send_test(state: &AppState, who: &Identity, id: i64) -> AppResult<i
 }
 
 /// A delivery as the sender posts it: the body and the three Standard Webhooks headers.
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
 pub struct Signed {
     pub id: String,
     pub timestamp: i64,

@@ -3,7 +3,7 @@
 //! locally without a server, and exactly once across a `kill -9` of the sender.
 use serde_json::{Value, json};
 use std::time::Duration;
-use testkit::{SmtpSink, TestApp};
+use testkit::{SmtpSink, TestApp, eventually};
 
 async fn raise(app: &TestApp, summary: &str) -> Value {
     let clinician = app.api_as("clinician@hhs.example").await;
@@ -15,18 +15,6 @@ async fn raise(app: &TestApp, summary: &str) -> Value {
         .await;
     assert_eq!(s, 201, "{t}");
     t
-}
-
-/// Reads until `done` holds or 20 s have passed; returns the last reading.
-async fn eventually<T>(mut read: impl AsyncFnMut() -> T, done: impl Fn(&T) -> bool) -> T {
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let value = read().await;
-        if done(&value) || std::time::Instant::now() > deadline {
-            return value;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 async fn ticket_mail(app: &TestApp, ticket_id: i64) -> Vec<store::outbox::OutboxMessage> {

@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, StatusCode};
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use testkit::TestApp;
+use testkit::{TestApp, eventually};
 
 #[derive(Clone, Debug)]
 struct Received {
@@ -67,17 +67,6 @@ impl Endpoint {
             .iter()
             .map(|r| serde_json::from_str(&r.body).unwrap())
             .collect()
-    }
-}
-
-async fn eventually<T>(mut read: impl AsyncFnMut() -> T, done: impl Fn(&T) -> bool) -> T {
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let value = read().await;
-        if done(&value) || std::time::Instant::now() > deadline {
-            return value;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 

@@ -1,6 +1,7 @@
-//! Agents' pages for mail received by the desk: what arrived and what became of it, and the
-//! messages waiting for a decision (held: unknown sender; quarantined: patient
-//! information to redact). The work is `crate::inbound`'s, shared with the API.
+//! Pages for mail received by the desk (agents: what arrived, what became of it, and the
+//! messages waiting for a decision: held for an unknown sender, quarantined for patient
+//! information) and for webhook endpoints (administrators). The work is `crate::inbound`'s
+//! and `crate::webhooks`', shared with the API.
 use crate::AppState;
 use crate::csrf::CsrfForm;
 use crate::ctx::{Ctx, PageUser};

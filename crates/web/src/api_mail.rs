@@ -1,5 +1,6 @@
-//! Mail received by the desk in the JSON API: the gateway's entry point, and the agents'
-//! view of what arrived, with their decisions on held and quarantined messages.
+//! Mail and webhooks in the JSON API: the mail gateway's entry point, the agents' view of
+//! what arrived (with their decisions on held and quarantined messages), and the
+//! administrators' webhook endpoints.
 use crate::AppState;
 use crate::api::{ApiJson, ErrorBody};
 use crate::ctx::ApiUser;
