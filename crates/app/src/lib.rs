@@ -84,6 +84,7 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         db: db.clone(),
         packs: state.packs.clone(),
         base_url: base_url.clone(),
+        mailer: state.mailer.clone(),
     });
     let task = tokio::spawn(async move {
         let shutdown = async move {

@@ -9,6 +9,7 @@ pub mod due;
 pub mod error;
 pub mod holiday;
 pub mod inbound;
+pub mod mail_template;
 pub mod org;
 pub mod person;
 pub mod phi;

@@ -16,12 +16,15 @@ pub mod files;
 pub mod groups;
 pub mod inbound;
 pub mod jobs;
+pub mod lists;
+pub mod mail_templates;
 pub mod orgs;
 pub mod outbox;
 pub mod passwords;
 pub mod people;
 pub mod policy_packs;
 pub mod scope;
+pub mod settings;
 pub mod tickets;
 pub mod webhooks;
 

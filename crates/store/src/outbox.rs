@@ -28,9 +28,13 @@ pub struct OutboxMessage {
     pub idempotency_key: Option<String>,
     /// Set for a webhook delivery: the endpoint it goes to (`to_address` is its URL).
     pub endpoint_id: Option<i64>,
+    /// The template versions the message was made from (`ticket-created en v3`).
+    pub template_version: Option<String>,
+    /// Set for a notice to distribution lists.
+    pub notice_id: Option<i64>,
 }
 
-const COLUMNS: &str = "id, created_at, kind, to_address, subject, message, status, ticket_id, attempts, next_attempt_at, sent_at, last_error, idempotency_key, endpoint_id";
+const COLUMNS: &str = "id, created_at, kind, to_address, subject, message, status, ticket_id, attempts, next_attempt_at, sent_at, last_error, idempotency_key, endpoint_id, template_version, notice_id";
 
 /// A message ready for the outbox.
 #[derive(Debug, Clone)]
@@ -44,6 +48,8 @@ pub struct NewMail {
     pub idempotency_key: Option<String>,
     /// A webhook delivery's endpoint (the message is then its JSON body).
     pub endpoint_id: Option<i64>,
+    /// The template versions it was made from (`ticket-created en v3`).
+    pub template_version: Option<String>,
 }
 
 impl NewMail {
@@ -63,8 +69,8 @@ pub async fn enqueue(
 ) -> StoreResult<Option<i64>> {
     let at = now_db();
     Ok(sqlx::query_scalar(
-        "INSERT INTO outbox (created_at, kind, to_address, subject, message, status, next_attempt_at, ticket_id, idempotency_key, endpoint_id)
-         VALUES ($1, $2, $3, $4, $5, 'queued', $1, $6, $7, $8)
+        "INSERT INTO outbox (created_at, kind, to_address, subject, message, status, next_attempt_at, ticket_id, idempotency_key, endpoint_id, template_version)
+         VALUES ($1, $2, $3, $4, $5, 'queued', $1, $6, $7, $8, $9)
          ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
     )
     .bind(&at)
@@ -75,8 +81,54 @@ pub async fn enqueue(
     .bind(ticket_id)
     .bind(&mail.idempotency_key)
     .bind(mail.endpoint_id)
+    .bind(&mail.template_version)
     .fetch_optional(&mut *conn)
     .await?)
+}
+
+/// Queues a notice's messages, many rows per statement (a notice may go to thousands).
+/// Messages whose idempotency key was already queued are skipped; returns how many were
+/// queued.
+pub async fn enqueue_notice(
+    conn: &mut AnyConnection,
+    notice_id: i64,
+    mails: &[NewMail],
+) -> StoreResult<u64> {
+    const PER_ROW: usize = 6;
+    let at = now_db();
+    let mut queued = 0;
+    for chunk in mails.chunks(1000) {
+        let mut sql = String::with_capacity(200 + chunk.len() * 60);
+        sql.push_str("INSERT INTO outbox (created_at, next_attempt_at, status, notice_id, kind, to_address, subject, message, idempotency_key, template_version) VALUES ");
+        for i in 0..chunk.len() {
+            let b = 2 + i * PER_ROW;
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!(
+                "($1, $1, 'queued', $2, ${}, ${}, ${}, ${}, ${}, ${})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6
+            ));
+        }
+        sql.push_str(" ON CONFLICT (idempotency_key) DO NOTHING");
+        let mut query = sqlx::query(&sql).bind(&at).bind(notice_id);
+        for mail in chunk {
+            query = query
+                .bind(&mail.kind)
+                .bind(&mail.to)
+                .bind(&mail.subject)
+                .bind(&mail.message)
+                .bind(&mail.idempotency_key)
+                .bind(&mail.template_version);
+        }
+        queued += query.execute(&mut *conn).await?.rows_affected();
+    }
+    Ok(queued)
 }
 
 pub async fn list(

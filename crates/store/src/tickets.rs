@@ -1628,10 +1628,10 @@ pub async fn insert_with_companions(
         ));
     }
     for _ in with.mails {
-        let (a, b, c, e, k, w) = (next(), next(), next(), next(), next(), next());
+        let (a, b, c, e, k, w, v) = (next(), next(), next(), next(), next(), next(), next());
         statements.push(format!(
-            "INSERT INTO outbox (created_at, kind, to_address, subject, message, status, next_attempt_at, ticket_id, idempotency_key, endpoint_id)
-             SELECT $24, ${a}, ${b}, ${c}, ${e}, 'queued', $24, t.id, ${k}, ${w} {from_ticket}
+            "INSERT INTO outbox (created_at, kind, to_address, subject, message, status, next_attempt_at, ticket_id, idempotency_key, endpoint_id, template_version)
+             SELECT $24, ${a}, ${b}, ${c}, ${e}, 'queued', $24, t.id, ${k}, ${w}, ${v} {from_ticket}
              ON CONFLICT (idempotency_key) DO NOTHING"
         ));
     }
@@ -1725,7 +1725,8 @@ pub async fn insert_with_companions(
             .bind(&mail.subject)
             .bind(&mail.message)
             .bind(&mail.idempotency_key)
-            .bind(mail.endpoint_id);
+            .bind(mail.endpoint_id)
+            .bind(&mail.template_version);
     }
     for (step, at) in with.jobs {
         query = query

@@ -2,6 +2,7 @@
 //! at /api/openapi.json is generated from these handlers.
 use crate::AppState;
 use crate::api_mail;
+use crate::api_notices;
 use crate::api_tickets as t;
 use crate::ctx::{ApiUser, Ctx};
 use crate::error::{AppError, AppResult};
@@ -159,6 +160,21 @@ fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(api_mail::list_webhooks, api_mail::create_webhook))
         .routes(routes!(api_mail::get_webhook, api_mail::delete_webhook))
         .routes(routes!(api_mail::test_webhook))
+        .routes(routes!(api_notices::list_templates))
+        .routes(routes!(
+            api_notices::get_template,
+            api_notices::save_template
+        ))
+        .routes(routes!(api_notices::preview_template))
+        .routes(routes!(api_notices::list_lists, api_notices::create_list))
+        .routes(routes!(api_notices::get_list))
+        .routes(routes!(api_notices::add_members))
+        .routes(routes!(api_notices::request_removal))
+        .routes(routes!(api_notices::confirm_removal))
+        .routes(routes!(api_notices::decline_removal))
+        .routes(routes!(api_notices::my_lists))
+        .routes(routes!(api_notices::send_notice))
+        .routes(routes!(api_notices::get_notice))
         .merge(
             // Uploads stream and are capped per file in `read_multipart`, not by the
             // 1 MB limit that guards JSON bodies.

@@ -59,6 +59,7 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::html_policy::routes())
         .merge(crate::html_mail::routes())
         .merge(crate::html_mail::webhook_routes())
+        .merge(crate::html_notices::routes())
 }
 
 async fn css() -> Response {

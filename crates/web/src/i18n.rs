@@ -95,6 +95,26 @@ mod tests {
         );
     }
 
+    /// Fluent refuses a file that defines a key twice, and the server would not start.
+    #[test]
+    fn no_key_is_defined_twice() {
+        for file in ["en", "fr"] {
+            let text = std::fs::read_to_string(format!(
+                "{}/locales/{file}/main.ftl",
+                env!("CARGO_MANIFEST_DIR")
+            ))
+            .unwrap();
+            let mut seen = BTreeSet::new();
+            for key in text
+                .lines()
+                .filter(|l| !l.starts_with(' ') && !l.starts_with('#') && !l.starts_with('.'))
+                .filter_map(|l| l.split_once(" =").map(|(k, _)| k.trim()))
+            {
+                assert!(seen.insert(key), "{file}: {key} is defined twice");
+            }
+        }
+    }
+
     #[test]
     fn lookups_work_in_both_languages() {
         use super::*;

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod api_mail;
+pub mod api_notices;
 pub mod api_tickets;
 pub mod csrf;
 pub mod ctx;
@@ -12,11 +13,13 @@ pub mod directory;
 pub mod error;
 pub mod html;
 pub mod html_mail;
+pub mod html_notices;
 pub mod html_policy;
 pub mod html_tickets;
 pub mod i18n;
 pub mod inbound;
 pub mod mail;
+pub mod notices;
 pub mod oidc;
 pub mod policy_admin;
 pub mod service;
@@ -99,6 +102,8 @@ pub struct Inner {
     pub packs: Arc<sla::Packs>,
     /// Active webhook endpoints.
     pub webhooks: webhooks::Cache,
+    /// Mail templates in use and the key that signs unsubscribe links.
+    pub mailer: mail::Mailer,
     /// The operator organization's id, read once: it never changes while running.
     operator_org: tokio::sync::OnceCell<i64>,
 }
@@ -125,6 +130,13 @@ fn metrics_handle() -> PrometheusHandle {
 }
 
 impl AppState {
+    /// Composes mail with the templates in use.
+    pub async fn composer(&self, conn: &mut store::Conn) -> error::AppResult<mail::Composer> {
+        self.mailer
+            .composer(conn, &self.settings.public_base_url)
+            .await
+    }
+
     pub fn new(db: Db, settings: Settings) -> Self {
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -140,6 +152,7 @@ impl AppState {
             directory: Default::default(),
             packs: Arc::default(),
             webhooks: Default::default(),
+            mailer: Default::default(),
             operator_org: tokio::sync::OnceCell::new(),
             settings,
         }))

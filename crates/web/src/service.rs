@@ -317,19 +317,26 @@ pub async fn create_person(
     if hash.is_none() {
         let secret = store::auth::create_reset(&mut tx, id).await?;
         let link = format!("{}/reset/{secret}", state.settings.public_base_url);
-        crate::mail::send(
-            &mut tx,
-            &state.settings.public_base_url,
-            fields.email.as_str(),
-            fields.locale,
-            "welcome",
-            &[
-                ("name", fields.display_name.clone()),
-                ("link", link),
-                ("organization", org.name_en.clone()),
-            ],
-        )
-        .await?;
+        let organization = fields.locale.pick(&org.name_en, &org.name_fr).to_owned();
+        state
+            .composer(&mut tx)
+            .await?
+            .send(
+                &mut tx,
+                &crate::mail::Draft {
+                    to: fields.email.as_str(),
+                    audience: crate::mail::Audience::One(fields.locale),
+                    key: "welcome",
+                    args: &[
+                        ("name", fields.display_name.clone()),
+                        ("link", link),
+                        ("organization", organization),
+                    ],
+                    fr_args: None,
+                    unsubscribe: None,
+                },
+            )
+            .await?;
     }
     tx.commit().await?;
     Ok(id)
@@ -681,33 +688,45 @@ pub async fn forgot_password(
     let person_locale = Locale::parse(&c.locale).unwrap_or(locale);
     if org.identity_provider() != Some(domain::org::IdentityProvider::Operator) {
         // Federated and provincial credentials cannot be reset here (actors.md).
-        crate::mail::send(
-            &mut tx,
-            &state.settings.public_base_url,
-            &c.email,
-            person_locale,
-            "reset-elsewhere",
-            &[(
-                "organization",
-                person_locale.pick(&org.name_en, &org.name_fr).to_owned(),
-            )],
-        )
-        .await?;
+        state
+            .composer(&mut tx)
+            .await?
+            .send(
+                &mut tx,
+                &crate::mail::Draft {
+                    to: &c.email,
+                    audience: crate::mail::Audience::One(person_locale),
+                    key: "reset-elsewhere",
+                    args: &[(
+                        "organization",
+                        person_locale.pick(&org.name_en, &org.name_fr).to_owned(),
+                    )],
+                    fr_args: None,
+                    unsubscribe: None,
+                },
+            )
+            .await?;
     } else {
         let secret = store::auth::create_reset(&mut tx, c.id).await?;
         let link = format!("{}/reset/{secret}", state.settings.public_base_url);
-        crate::mail::send(
-            &mut tx,
-            &state.settings.public_base_url,
-            &c.email,
-            person_locale,
-            "reset",
-            &[
-                ("link", link),
-                ("minutes", store::auth::RESET_MINUTES.to_string()),
-            ],
-        )
-        .await?;
+        state
+            .composer(&mut tx)
+            .await?
+            .send(
+                &mut tx,
+                &crate::mail::Draft {
+                    to: &c.email,
+                    audience: crate::mail::Audience::One(person_locale),
+                    key: "reset",
+                    args: &[
+                        ("link", link),
+                        ("minutes", store::auth::RESET_MINUTES.to_string()),
+                    ],
+                    fr_args: None,
+                    unsubscribe: None,
+                },
+            )
+            .await?;
     }
     append(
         &mut tx,
@@ -904,35 +923,42 @@ pub async fn request_credentials(
     )
     .await?;
     let org = store::orgs::get_unscoped(&mut tx, input.organization_id).await?;
-    let mut recipients: Vec<(String, Locale)> =
+    // The LRAs in their language; failing them, the help desk address in both languages.
+    let mut recipients: Vec<(String, crate::mail::Audience)> =
         store::people::holders_of(&mut tx, org.id, Role::Lra)
             .await?
             .into_iter()
-            .map(|p| (p.email, Locale::parse(&p.locale).unwrap_or_default()))
+            .map(|p| (p.email, crate::mail::Audience::of(Some(&p.locale))))
             .collect();
     if recipients.is_empty()
         && let Some(helpdesk) = &org.helpdesk_email
     {
-        recipients.push((helpdesk.clone(), state.settings.default_locale));
+        recipients.push((helpdesk.clone(), crate::mail::Audience::Both));
     }
-    for (to, locale) in &recipients {
-        crate::mail::send(
-            &mut tx,
-            &state.settings.public_base_url,
-            to,
-            *locale,
-            "credentials-request",
-            &[
-                ("name", name.clone()),
-                ("email", email.to_string()),
-                ("reason", reason.clone()),
-                (
-                    "organization",
-                    locale.pick(&org.name_en, &org.name_fr).to_owned(),
-                ),
-            ],
-        )
-        .await?;
+    let composer = state.composer(&mut tx).await?;
+    for (to, audience) in &recipients {
+        let organization = match audience {
+            crate::mail::Audience::One(Locale::Fr) => org.name_fr.clone(),
+            _ => org.name_en.clone(),
+        };
+        composer
+            .send(
+                &mut tx,
+                &crate::mail::Draft {
+                    to,
+                    audience: *audience,
+                    key: "credentials-request",
+                    args: &[
+                        ("name", name.clone()),
+                        ("email", email.to_string()),
+                        ("reason", reason.clone()),
+                        ("organization", organization),
+                    ],
+                    fr_args: None,
+                    unsubscribe: None,
+                },
+            )
+            .await?;
     }
     let actor = Actor {
         person_id: None,

@@ -476,6 +476,7 @@ pub struct JobContext {
     pub db: store::Db,
     pub packs: Arc<Packs>,
     pub base_url: String,
+    pub mailer: crate::mail::Mailer,
 }
 
 /// Runs the SLA jobs that are due: for each, in one transaction, re-evaluates the ticket's
@@ -614,6 +615,7 @@ async fn notify_step(
         .due
         .map(|d| d.strftime("%Y-%m-%d %H:%M UTC").to_string())
         .unwrap_or_default();
+    let composer = ctx.mailer.composer(tx, &ctx.base_url).await?;
     for person in people {
         let Ok(p) = store::people::get(tx, &OrgScope::All, person).await else {
             continue;
@@ -621,24 +623,26 @@ async fn notify_step(
         if !p.is_active() {
             continue;
         }
-        let locale = domain::text::Locale::parse(&p.locale).unwrap_or_default();
-        let mail = crate::mail::render(
-            &ctx.base_url,
-            &p.email,
-            locale,
-            key,
-            &[
-                ("number", ticket.number.clone()),
-                ("summary", ticket.summary.clone()),
-                ("due", due.clone()),
-                ("step", step.to_owned()),
-                (
-                    "link",
-                    format!("{}/tickets/{}", ctx.base_url, ticket.number),
-                ),
-            ],
-        )?
-        .for_event(&format!("{}:job{job_id}", ticket.number));
+        let args = [
+            ("number", ticket.number.clone()),
+            ("summary", ticket.summary.clone()),
+            ("due", due.clone()),
+            ("step", step.to_owned()),
+            (
+                "link",
+                format!("{}/tickets/{}", composer.base_url(), ticket.number),
+            ),
+        ];
+        let mail = composer
+            .compose(&crate::mail::Draft {
+                to: &p.email,
+                audience: crate::mail::Audience::of(Some(&p.locale)),
+                key,
+                args: &args,
+                fr_args: None,
+                unsubscribe: None,
+            })?
+            .for_event(&format!("{}:job{job_id}", ticket.number));
         store::outbox::enqueue(tx, Some(ticket.id), &mail).await?;
     }
     Ok(())

@@ -6,7 +6,6 @@ use crate::ctx::Identity;
 use crate::error::{AppError, AppResult};
 use axum::http::StatusCode;
 use domain::policy::{Action, TicketScope};
-use domain::text::Locale;
 use domain::ticket::{
     self, Channel, Draft, DraftInput, LinkKind, MAX_TIER, PhiHit, Status, TicketKind,
 };
@@ -44,7 +43,9 @@ pub fn phi_error(hit: &PhiHit) -> AppError {
     }
 }
 
-fn check_phi<'a>(texts: impl IntoIterator<Item = (&'static str, &'a str)>) -> AppResult<()> {
+pub(crate) fn check_phi<'a>(
+    texts: impl IntoIterator<Item = (&'static str, &'a str)>,
+) -> AppResult<()> {
     match ticket::find_phi(texts) {
         Some(hit) => Err(phi_error(&hit)),
         None => Ok(()),
@@ -437,6 +438,7 @@ pub struct CreateJob {
 struct Writer {
     db: store::Db,
     base_url: String,
+    mailer: crate::mail::Mailer,
     files: store::files::FileStore,
     packs: std::sync::Arc<crate::sla::Packs>,
     webhooks: crate::webhooks::Cache,
@@ -465,6 +467,7 @@ impl CreateQueue {
             let writer = Writer {
                 db: state.db.clone(),
                 base_url: state.settings.public_base_url.clone(),
+                mailer: state.mailer.clone(),
                 files: state.files.clone(),
                 packs: state.packs.clone(),
                 webhooks: state.webhooks.clone(),
@@ -583,7 +586,8 @@ async fn write_ticket(
     let audit_detail = json!({"kind": new.kind.as_str(), "channel": new.channel.as_str(), "priority": new.priority});
     // One round trip for the ticket and what goes with it (see insert_with_companions).
     let backend = writer.db.backend();
-    let mut mails = creation_mails(&writer.base_url, tx, &reserved.number, new, reporter).await?;
+    let composer = writer.mailer.composer(tx, &writer.base_url).await?;
+    let mut mails = creation_mails(&composer, tx, &reserved.number, new, reporter).await?;
     let endpoints = writer.webhooks.get(tx).await?;
     if !endpoints.is_empty() {
         mails.extend(crate::webhooks::deliveries(
@@ -654,7 +658,7 @@ async fn write_ticket(
 /// The acknowledgement mails of a new ticket, to the reporter and the person it was raised
 /// for (nobody can have turned a new ticket's notifications off).
 async fn creation_mails(
-    base_url: &str,
+    composer: &crate::mail::Composer,
     tx: &mut Conn,
     number: &str,
     ticket: &NewTicket,
@@ -663,7 +667,7 @@ async fn creation_mails(
     let mut people = vec![ticket.reporter_id];
     people.extend(ticket.on_behalf_of_id);
     Ok(notification_mails(
-        base_url,
+        composer,
         tx,
         0,
         number,
@@ -681,7 +685,7 @@ async fn creation_mails(
 
 #[allow(clippy::too_many_arguments)]
 async fn notify(
-    base_url: &str,
+    composer: &crate::mail::Composer,
     tx: &mut Conn,
     ticket_id: i64,
     event_id: i64,
@@ -693,7 +697,7 @@ async fn notify(
     known: Option<&store::people::Person>,
 ) -> AppResult<()> {
     let mails = notification_mails(
-        base_url, tx, ticket_id, number, summary, people, key, extra, known,
+        composer, tx, ticket_id, number, summary, people, key, extra, known,
     )
     .await?;
     for mail in mails {
@@ -703,11 +707,25 @@ async fn notify(
     Ok(())
 }
 
+/// Who hears about a ticket's progress: the reporter, the person it was raised for, its
+/// watchers and the colleagues it was shared with (each may turn it off for themselves).
+async fn notified_people(tx: &mut Conn, t: &Ticket) -> AppResult<Vec<i64>> {
+    let mut people = vec![t.reporter_id];
+    people.extend(t.on_behalf_of_id);
+    people.extend(
+        store::tickets::people(tx, t.id)
+            .await?
+            .into_iter()
+            .map(|p| p.person_id),
+    );
+    Ok(people)
+}
+
 /// The mails `notify` would store: one per person, in their language, skipping people who
 /// turned the ticket's notifications off and deactivated people.
 #[allow(clippy::too_many_arguments)]
 async fn notification_mails(
-    base_url: &str,
+    composer: &crate::mail::Composer,
     tx: &mut Conn,
     ticket_id: i64,
     number: &str,
@@ -738,14 +756,23 @@ async fn notification_mails(
         if !p.is_active() {
             continue;
         }
-        let locale = Locale::parse(&p.locale).unwrap_or_default();
         let mut args = vec![
             ("number", number.to_owned()),
             ("summary", summary.to_owned()),
-            ("link", format!("{base_url}/tickets/{number}")),
+            ("link", format!("{}/tickets/{number}", composer.base_url())),
         ];
         args.extend(extra.iter().cloned());
-        mails.push(crate::mail::render(base_url, &p.email, locale, key, &args)?);
+        mails.push(composer.compose(&crate::mail::Draft {
+            to: &p.email,
+            audience: crate::mail::Audience::of(Some(&p.locale)),
+            key,
+            args: &args,
+            fr_args: None,
+            unsubscribe: Some(crate::mail::Unsubscribe::Ticket {
+                number: number.to_owned(),
+                person_id: p.id,
+            }),
+        })?);
     }
     Ok(mails)
 }
@@ -1274,14 +1301,14 @@ pub async fn update(
             Status::InProgress => Some("ticket-in-progress"),
             s if s.is_pending() => Some("ticket-pending"),
             Status::Resolved => Some("ticket-resolved"),
+            Status::Closed => Some("ticket-closed"),
             _ => None,
         };
         if let Some(key) = key {
-            let mut people = vec![t.reporter_id];
-            people.extend(t.on_behalf_of_id);
+            let mut people = notified_people(&mut tx, &t).await?;
             people.retain(|p| *p != who.person.id);
             notify(
-                &state.settings.public_base_url,
+                &state.composer(&mut tx).await?,
                 &mut tx,
                 t.id,
                 last_event,
@@ -1448,10 +1475,10 @@ pub async fn comment(
     )
     .await?;
     if !input.internal && agent {
-        let mut people = vec![t.reporter_id];
-        people.extend(t.on_behalf_of_id);
+        let mut people = notified_people(&mut tx, &t).await?;
+        people.retain(|p| *p != who.person.id);
         notify(
-            &state.settings.public_base_url,
+            &state.composer(&mut tx).await?,
             &mut tx,
             t.id,
             event,

@@ -117,6 +117,7 @@ pub fn deliveries(
                 "webhook:{}:{event}:{}:{occurrence}",
                 e.id, ticket.number
             )),
+            template_version: None,
             endpoint_id: Some(e.id),
         })
         .collect()
@@ -300,6 +301,7 @@ pub async fn send_test(state: &AppState, who: &Identity, id: i64) -> AppResult<i
                 "webhook:{id}:test:{}",
                 uuid::Uuid::new_v4().simple()
             )),
+            template_version: None,
             endpoint_id: Some(id),
         },
     )

@@ -301,6 +301,7 @@ mod clocks {
                 db: running.db.clone(),
                 packs: running.state.packs.clone(),
                 base_url: running.base_url.clone(),
+                mailer: running.state.mailer.clone(),
             }
         };
         // While the lease holds, nobody else does the job.

@@ -203,28 +203,6 @@ error-oidc_failed = Your organization's sign-in service did not answer as expect
 error-oidc_not_configured = This organization does not use single sign-on.
 error-oidc_state_invalid = This sign-in attempt expired. Start again.
 error-oidc_no_account = Your organization confirmed who you are, but you have no Triage account. Ask your local registration authority.
-mail-signature = Triage service desk
-mail-welcome-subject = Your Triage account
-mail-welcome-body = Hello { $name },
-
-    An account was created for you at { $organization }. Choose your password with this link (it works once, for one hour):
-
-    { $link }
-mail-reset-subject = Reset your Triage password
-mail-reset-body = Someone asked to reset the password of this account. If it was you, choose a new password with this link; it works once, for { $minutes } minutes:
-
-    { $link }
-
-    If it was not you, ignore this message: your password stays the same.
-mail-reset-elsewhere-subject = Your Triage password is managed by your organization
-mail-reset-elsewhere-body = Someone asked to reset the password of this account. You sign in with the credentials of { $organization }, which Triage cannot reset. Please contact your organization's help desk.
-mail-credentials-request-subject = Portal credentials requested by { $name }
-mail-credentials-request-body = { $name } <{ $email }> asks for portal credentials at { $organization }.
-
-    Reason given: { $reason }
-
-    As local registration authority, please create the account or contact the requester.
-
 ## Tickets: errors
 error-phi_detected = This looks like patient health information ({ $what ->
         [health_card] an Ontario health card number
@@ -319,31 +297,6 @@ field-body_fr = Text (French)
 field-comment = Comment
 
 ## Tickets: mail
-mail-ticket-created-subject = [{ $number }] We received your request: { $summary }
-mail-ticket-created-body = Your request was logged as { $number }: { $summary }
-    Quote this number whenever you contact the service desk about it. Follow it here:
-    { $link }
-mail-ticket-in-progress-subject = [{ $number }] We are working on your request
-mail-ticket-in-progress-body = The service desk is now working on { $number }: { $summary }
-    { $link }
-mail-ticket-pending-subject = [{ $number }] Your request is waiting
-mail-ticket-pending-body = { $number } ({ $summary }) is waiting ({ $status ->
-        [pending_customer] for your answer
-        [pending_vendor] for a vendor
-       *[other] for a planned change
-    }).
-    { $link }
-mail-ticket-resolved-subject = [{ $number }] Your request is resolved
-mail-ticket-resolved-body = The service desk resolved { $number }: { $summary }
-    If the problem is not solved, reopen it from this page:
-    { $link }
-mail-ticket-reply-subject = [{ $number }] New reply: { $summary }
-mail-ticket-reply-body = The service desk replied on { $number }:
-
-    { $body }
-
-    { $link }
-
 ## Tickets: pages
 nav-requests = Requests
 nav-raise = Raise a request
@@ -611,12 +564,6 @@ hint-catalogue-code = Codes use lowercase letters, digits and dashes.
 hint-fields = Form fields, one per line: a name, then required or optional. Custom fields start with x_ and add | English label | French label. Standard names: { $names }.
 hint-canned-code = Saving with the code of an existing response replaces it.
 raise-attach-again = Files you chose are not kept after a refusal: attach them again.
-mail-sla-warning-subject = [{ $number }] At risk: due { $due }
-mail-sla-warning-body = { $number } ({ $summary }) has used most of its time to resolve and is due { $due }.
-    Open it: { $link }
-mail-sla-escalation-subject = [{ $number }] Escalated ({ $step }): was due { $due }
-mail-sla-escalation-body = { $number } ({ $summary }) went past its resolution target (due { $due }) and is escalated to you as group lead.
-    Open it: { $link }
 sla-title = Service level
 sla-policy = Policy
 sla-calendar = Calendar
@@ -794,3 +741,77 @@ webhooks-attempts = Attempts
 webhooks-last-error = Last error
 error-unknown_event_type = Choose at least one event type from the list.
 error-already_inactive = This endpoint is already turned off.
+
+## Mail templates, distribution lists, notices, unsubscribe links
+nav-templates = Mail templates
+nav-lists = Distribution lists
+nav-my-lists = My lists
+templates-intro = Every message Triage sends, in English and French. Saving creates a new version; the next message uses it, and each sent message records the version it was made from.
+templates-message = Message
+templates-variables = Variables you can use:
+templates-saved = Saved. The next message uses this version.
+templates-subject = Subject
+templates-body = Text
+templates-preview = Preview
+templates-save = Save as a new version
+templates-history = Versions
+templates-version = Version
+templates-saved-at = Saved
+templates-in-use = in use
+templates-shipped = shipped with Triage
+templates-restore = Use this version again
+lists-intro = Service notices go to lists. A service list reaches every organization live on the service (its help desk contacts and its list or help desk address); a role list reaches everyone holding the role. Removal is asked for by the member and confirmed here.
+lists-recipients = Recipients
+lists-pending = Removal requests
+lists-kind-service = Per service
+lists-kind-role = Per contact role
+lists-kind-custom = Custom
+lists-create = Create a list
+lists-notice-sent = Notice queued. Recipients:
+lists-requests = Members added by hand and removal requests
+lists-member = Member
+lists-status-active = Receives
+lists-status-removal_requested = Asked to be removed
+lists-status-removed = Removed
+lists-confirm = Confirm removal
+lists-decline = Keep on the list
+lists-add = Add members
+lists-emails = Addresses (one per line)
+lists-send = Send a notice
+lists-subject-en = Subject (English)
+lists-body-en = Text (English)
+lists-subject-fr = Subject (French)
+lists-body-fr = Text (French)
+lists-how = How
+lists-both-languages = unknown: both languages
+lists-automatic = automatic
+lists-by-hand = added by hand
+lists-notices = Notices sent
+lists-mine-intro = The distribution lists you receive notices from. To leave one, ask here; the service desk confirms the removal.
+lists-leave = Ask to be removed
+lists-none = You are on no distribution list.
+lists-removal-requested = Your request was sent to the service desk. You keep receiving notices until it confirms.
+unsubscribe-title = Stop these messages
+unsubscribe-ticket-ask = Turn off mail about this request:
+unsubscribe-ticket-button = Turn off notifications
+unsubscribe-ticket-done = You will no longer receive mail about
+unsubscribe-list-ask = Ask the service desk to remove you from the distribution list
+unsubscribe-list-button = Ask to be removed
+unsubscribe-list-done = Your removal request was sent to the service desk for the list
+field-subject = Subject
+field-template_body = Text
+field-subject_en = Subject (English)
+field-subject_fr = Subject (French)
+field-list_ids = Lists
+field-emails = Addresses
+field-organization_ids = Organizations
+error-template_invalid = This template cannot be used ({ $field }): { $reason }
+error-template_length = This is empty or too long: { $field }.
+error-template_changed = Someone saved this template at the same moment. Please save again.
+error-list_code_taken = A list with this code already exists.
+error-unknown_list = One of the lists does not exist.
+error-no_recipients = These lists reach nobody yet.
+error-not_a_member = You do not receive this list.
+error-already_removed = You already asked to leave this list, or were removed from it.
+error-no_removal_request = There is no removal request to decide.
+error-invalid_link = This link is not valid (it may be incomplete). Copy the whole link from the message.

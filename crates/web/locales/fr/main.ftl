@@ -203,28 +203,6 @@ error-oidc_failed = Le service de connexion de votre organisme n'a pas répondu 
 error-oidc_not_configured = Cet organisme n'utilise pas l'authentification unique.
 error-oidc_state_invalid = Cette tentative de connexion a expiré. Recommencez.
 error-oidc_no_account = Votre organisme a confirmé votre identité, mais vous n'avez pas de compte Triage. Adressez-vous à votre autorité locale d'enregistrement.
-mail-signature = Service de dépannage Triage
-mail-welcome-subject = Votre compte Triage
-mail-welcome-body = Bonjour { $name },
-
-    Un compte a été créé pour vous chez { $organization }. Choisissez votre mot de passe avec ce lien (valable une fois, pendant une heure) :
-
-    { $link }
-mail-reset-subject = Réinitialisation de votre mot de passe Triage
-mail-reset-body = Quelqu'un a demandé de réinitialiser le mot de passe de ce compte. Si c'était vous, choisissez un nouveau mot de passe avec ce lien, valable une fois, pendant { $minutes } minutes :
-
-    { $link }
-
-    Si ce n'était pas vous, ignorez ce message : votre mot de passe ne change pas.
-mail-reset-elsewhere-subject = Votre mot de passe Triage est géré par votre organisme
-mail-reset-elsewhere-body = Quelqu'un a demandé de réinitialiser le mot de passe de ce compte. Vous vous connectez avec les identifiants de { $organization }, que Triage ne peut pas réinitialiser. Veuillez communiquer avec le service de dépannage de votre organisme.
-mail-credentials-request-subject = Demande d'identifiants de { $name }
-mail-credentials-request-body = { $name } <{ $email }> demande des identifiants pour le portail chez { $organization }.
-
-    Motif indiqué : { $reason }
-
-    À titre d'autorité locale d'enregistrement, veuillez créer le compte ou communiquer avec la personne.
-
 ## Tickets: errors
 error-phi_detected = Ceci ressemble à des renseignements personnels sur la santé ({ $what ->
         [health_card] un numéro de carte Santé de l'Ontario
@@ -319,31 +297,6 @@ field-body_fr = Texte (français)
 field-comment = Commentaire
 
 ## Tickets: mail
-mail-ticket-created-subject = [{ $number }] Nous avons reçu votre demande : { $summary }
-mail-ticket-created-body = Votre demande a été consignée sous le numéro { $number } : { $summary }
-    Citez ce numéro chaque fois que vous communiquez avec le service de dépannage à ce sujet. Suivez-la ici :
-    { $link }
-mail-ticket-in-progress-subject = [{ $number }] Nous traitons votre demande
-mail-ticket-in-progress-body = Le service de dépannage traite maintenant { $number } : { $summary }
-    { $link }
-mail-ticket-pending-subject = [{ $number }] Votre demande est en attente
-mail-ticket-pending-body = { $number } ({ $summary }) est en attente ({ $status ->
-        [pending_customer] de votre réponse
-        [pending_vendor] d'un fournisseur
-       *[other] d'un changement planifié
-    }).
-    { $link }
-mail-ticket-resolved-subject = [{ $number }] Votre demande est résolue
-mail-ticket-resolved-body = Le service de dépannage a résolu { $number } : { $summary }
-    Si le problème persiste, rouvrez-la à partir de cette page :
-    { $link }
-mail-ticket-reply-subject = [{ $number }] Nouvelle réponse : { $summary }
-mail-ticket-reply-body = Le service de dépannage a répondu au billet { $number } :
-
-    { $body }
-
-    { $link }
-
 ## Tickets: pages
 nav-requests = Demandes
 nav-raise = Faire une demande
@@ -611,12 +564,6 @@ hint-catalogue-code = Les codes sont faits de lettres minuscules, de chiffres et
 hint-fields = Champs du formulaire, un par ligne : un nom, puis required (obligatoire) ou optional (facultatif). Les champs personnalisés commencent par x_ et ajoutent | libellé anglais | libellé français. Noms standards : { $names }.
 hint-canned-code = Enregistrer avec le code d'une réponse existante la remplace.
 raise-attach-again = Les fichiers choisis ne sont pas conservés après un refus : joignez-les de nouveau.
-mail-sla-warning-subject = [{ $number }] À risque : échéance { $due }
-mail-sla-warning-body = { $number } ({ $summary }) a utilisé l'essentiel de son délai de résolution; échéance : { $due }.
-    Ouvrir : { $link }
-mail-sla-escalation-subject = [{ $number }] Escaladé ({ $step }) : échéance { $due } dépassée
-mail-sla-escalation-body = { $number } ({ $summary }) a dépassé sa cible de résolution (échéance { $due }) et vous est escaladé en tant que responsable du groupe.
-    Ouvrir : { $link }
 sla-title = Niveau de service
 sla-policy = Politique
 sla-calendar = Calendrier
@@ -794,3 +741,77 @@ webhooks-attempts = Tentatives
 webhooks-last-error = Dernière erreur
 error-unknown_event_type = Choisissez au moins un type d'événement de la liste.
 error-already_inactive = Ce point de terminaison est déjà désactivé.
+
+## Mail templates, distribution lists, notices, unsubscribe links
+nav-templates = Modèles de courriel
+nav-lists = Listes de diffusion
+nav-my-lists = Mes listes
+templates-intro = Chaque message que Triage envoie, en anglais et en français. Enregistrer crée une nouvelle version; le prochain message l'utilise, et chaque message envoyé garde la version dont il est issu.
+templates-message = Message
+templates-variables = Variables disponibles :
+templates-saved = Enregistré. Le prochain message utilise cette version.
+templates-subject = Objet
+templates-body = Texte
+templates-preview = Aperçu
+templates-save = Enregistrer comme nouvelle version
+templates-history = Versions
+templates-version = Version
+templates-saved-at = Enregistrée
+templates-in-use = en usage
+templates-shipped = livrée avec Triage
+templates-restore = Reprendre cette version
+lists-intro = Les avis de service sont envoyés à des listes. Une liste de service joint chaque organisme branché sur le service (ses personnes-ressources du service de dépannage et son adresse de liste ou de dépannage); une liste par rôle joint chaque titulaire du rôle. Le retrait est demandé par le membre et confirmé ici.
+lists-recipients = Destinataires
+lists-pending = Demandes de retrait
+lists-kind-service = Par service
+lists-kind-role = Par rôle de personne-ressource
+lists-kind-custom = Personnalisée
+lists-create = Créer une liste
+lists-notice-sent = Avis mis en file d'envoi. Destinataires :
+lists-requests = Membres ajoutés manuellement et demandes de retrait
+lists-member = Membre
+lists-status-active = Reçoit
+lists-status-removal_requested = A demandé son retrait
+lists-status-removed = Retiré
+lists-confirm = Confirmer le retrait
+lists-decline = Garder sur la liste
+lists-add = Ajouter des membres
+lists-emails = Adresses (une par ligne)
+lists-send = Envoyer un avis
+lists-subject-en = Objet (anglais)
+lists-body-en = Texte (anglais)
+lists-subject-fr = Objet (français)
+lists-body-fr = Texte (français)
+lists-how = Comment
+lists-both-languages = inconnue : les deux langues
+lists-automatic = automatique
+lists-by-hand = ajouté manuellement
+lists-notices = Avis envoyés
+lists-mine-intro = Les listes de diffusion dont vous recevez les avis. Pour en quitter une, faites-en la demande ici; le service de dépannage confirme le retrait.
+lists-leave = Demander mon retrait
+lists-none = Vous n'êtes sur aucune liste de diffusion.
+lists-removal-requested = Votre demande a été transmise au service de dépannage. Vous recevez les avis jusqu'à sa confirmation.
+unsubscribe-title = Ne plus recevoir ces messages
+unsubscribe-ticket-ask = Ne plus recevoir de courriels au sujet de cette demande :
+unsubscribe-ticket-button = Désactiver les notifications
+unsubscribe-ticket-done = Vous ne recevrez plus de courriels au sujet de
+unsubscribe-list-ask = Demander au service de dépannage de vous retirer de la liste de diffusion
+unsubscribe-list-button = Demander mon retrait
+unsubscribe-list-done = Votre demande de retrait a été transmise au service de dépannage pour la liste
+field-subject = Objet
+field-template_body = Texte
+field-subject_en = Objet (anglais)
+field-subject_fr = Objet (français)
+field-list_ids = Listes
+field-emails = Adresses
+field-organization_ids = Organismes
+error-template_invalid = Ce modèle ne peut pas être utilisé ({ $field }) : { $reason }
+error-template_length = Ceci est vide ou trop long : { $field }.
+error-template_changed = Quelqu'un a enregistré ce modèle au même moment. Veuillez enregistrer de nouveau.
+error-list_code_taken = Une liste avec ce code existe déjà.
+error-unknown_list = Une des listes n'existe pas.
+error-no_recipients = Ces listes ne joignent encore personne.
+error-not_a_member = Vous ne recevez pas cette liste.
+error-already_removed = Vous avez déjà demandé à quitter cette liste, ou en avez été retiré.
+error-no_removal_request = Il n'y a pas de demande de retrait à traiter.
+error-invalid_link = Ce lien n'est pas valide (il est peut-être incomplet). Copiez le lien complet du message.
