@@ -16,6 +16,7 @@ pub mod files;
 pub mod groups;
 pub mod inbound;
 pub mod jobs;
+pub mod leases;
 pub mod orgs;
 pub mod outbox;
 pub mod passwords;

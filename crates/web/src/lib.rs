@@ -15,6 +15,7 @@ pub mod html_mail;
 pub mod html_policy;
 pub mod html_tickets;
 pub mod i18n;
+pub mod imap;
 pub mod inbound;
 pub mod mail;
 pub mod oidc;
