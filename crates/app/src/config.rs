@@ -57,6 +57,12 @@ pub struct Config {
     /// More received messages than this from one sender within an hour are taken as a mail
     /// loop (recorded, not answered).
     pub inbound_sender_limit_per_hour: i64,
+    /// A mailbox `triage serve` polls for mail to the desk:
+    /// `imaps://user:password@host:993/INBOX` (TLS), `imap://user:password@host:143/INBOX`
+    /// (STARTTLS) or `imap://…?tls=none`. Not set: no polling.
+    pub imap_url: Option<String>,
+    /// Seconds between two polls of `imap_url`.
+    pub imap_poll_seconds: u64,
 }
 
 impl Default for Config {
@@ -82,6 +88,8 @@ impl Default for Config {
             inbound_max_mb: 50,
             webhook_timeout_seconds: 10,
             inbound_sender_limit_per_hour: 200,
+            imap_url: None,
+            imap_poll_seconds: 60,
         }
     }
 }
@@ -183,6 +191,15 @@ impl Config {
                 .parse()
                 .context("TRIAGE_INBOUND_SENDER_LIMIT_PER_HOUR must be a whole number")?;
         }
+        if let Some(v) = get("TRIAGE_IMAP_URL") {
+            self.imap_url = Some(v).filter(|v| !v.trim().is_empty());
+        }
+        if let Some(v) = get("TRIAGE_IMAP_POLL_SECONDS") {
+            self.imap_poll_seconds = v
+                .trim()
+                .parse()
+                .context("TRIAGE_IMAP_POLL_SECONDS must be a whole number")?;
+        }
         if let Some(v) = get("TRIAGE_REOPEN_DAYS") {
             self.reopen_days = v
                 .trim()
@@ -238,7 +255,26 @@ impl Config {
         }
         web::delivery::Transport::from_url(self.smtp_url.as_deref())
             .map_err(|_| anyhow::anyhow!("smtp_url is not a valid smtp:// or smtps:// URL"))?;
+        if !(1..=86_400).contains(&self.imap_poll_seconds) {
+            bail!("imap_poll_seconds must be between 1 and 86400");
+        }
+        self.imap_account()?;
         Ok(())
+    }
+
+    /// The mailbox to poll, from `imap_url`; `None` when it is not set.
+    pub fn imap_account(&self) -> anyhow::Result<Option<web::imap::ImapAccount>> {
+        self.imap_url
+            .as_deref()
+            .filter(|url| !url.trim().is_empty())
+            .map(|url| {
+                web::imap::ImapAccount::from_url(url).map_err(|e| {
+                    anyhow::anyhow!(
+                        "imap_url {e}; for example imaps://user:password@imap.example:993/INBOX"
+                    )
+                })
+            })
+            .transpose()
     }
 
     pub fn web_settings(&self, base_url: &str) -> web::Settings {
@@ -323,5 +359,32 @@ mod tests {
             c.apply_env(|k| (k == "TRIAGE_DEMO_DATA").then(|| "maybe".to_owned()))
                 .is_err()
         );
+    }
+
+    #[test]
+    fn imap_settings_from_file_and_environment() {
+        let mut c: Config =
+            toml::from_str("imap_url = \"imaps://desk:pw@imap.example/INBOX\"").unwrap();
+        assert_eq!(c.imap_poll_seconds, 60);
+        c.apply_env(|k| (k == "TRIAGE_IMAP_POLL_SECONDS").then(|| "15".to_owned()))
+            .unwrap();
+        assert_eq!(c.imap_poll_seconds, 15);
+        let account = c.imap_account().unwrap().expect("an account");
+        assert_eq!((account.host.as_str(), account.port), ("imap.example", 993));
+
+        c.apply_env(|k| (k == "TRIAGE_IMAP_URL").then(|| "pop3://desk:secret@host".to_owned()))
+            .unwrap();
+        let e = c.validate().unwrap_err().to_string();
+        assert!(
+            e.starts_with("imap_url must start with imaps:// or imap://"),
+            "{e}"
+        );
+        assert!(!e.contains("secret"), "{e}");
+
+        c.apply_env(|k| (k == "TRIAGE_IMAP_URL").then(String::new))
+            .unwrap();
+        assert!(c.imap_account().unwrap().is_none());
+        c.imap_poll_seconds = 0;
+        assert!(c.validate().is_err());
     }
 }

@@ -80,6 +80,14 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         )),
         std::time::Duration::from_secs(1),
     );
+    if let Some(account) = config.imap_account()? {
+        tracing::info!(mailbox = %account, every_seconds = config.imap_poll_seconds, "polling IMAP for mail to the desk");
+        web::imap::spawn(
+            state.clone(),
+            account,
+            std::time::Duration::from_secs(config.imap_poll_seconds),
+        );
+    }
     spawn_job_runner(web::sla::JobContext {
         db: db.clone(),
         packs: state.packs.clone(),

@@ -56,6 +56,12 @@ enum MailCommand {
     /// Exit 0: taken (or taken before); 65: refused (malformed, no sender, too large; the
     /// MTA bounces it); 75: a temporary fault (the MTA tries again later).
     Ingest,
+    /// Poll the `imap_url` mailbox once, as `triage serve` does every `imap_poll_seconds`
+    /// (e.g. from cron). Prints what became of each unseen message as JSON. Exit 0: polled
+    /// (or another node was polling); 69: the server is unreachable or failed; 75: some
+    /// messages met a temporary fault and stay unseen for the next poll, or the database is
+    /// unreachable; 77: the login was refused; 78: `imap_url` is not set.
+    Poll,
 }
 
 #[derive(Subcommand)]
@@ -200,6 +206,58 @@ async fn mail_ingest(config: &Config) -> anyhow::Result<()> {
         Err(e) => {
             eprintln!("error: {e:#} (try again later)");
             std::process::exit(EX_TEMPFAIL);
+        }
+    }
+}
+
+async fn mail_poll(config: &Config) -> anyhow::Result<()> {
+    const EX_UNAVAILABLE: i32 = 69;
+    const EX_TEMPFAIL: i32 = 75;
+    const EX_NOPERM: i32 = 77;
+    const EX_CONFIG: i32 = 78;
+    let Some(account) = config.imap_account()? else {
+        eprintln!("error: imap_url is not set (triage.toml or TRIAGE_IMAP_URL)");
+        std::process::exit(EX_CONFIG);
+    };
+    let state = async {
+        let db = store::Db::connect(&config.database_url).await?;
+        db.migrate().await?;
+        let base_url = config
+            .public_base_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", config.listen));
+        anyhow::Ok(web::AppState::new(db, config.web_settings(&base_url)))
+    }
+    .await;
+    let state = match state {
+        Ok(state) => state,
+        Err(e) => {
+            eprintln!("error: {e:#} (try again later)");
+            std::process::exit(EX_TEMPFAIL);
+        }
+    };
+    match web::imap::poll_once(&state, &account).await {
+        Ok(report) => {
+            println!("{}", serde_json::to_string(&report)?);
+            if !report.polled {
+                eprintln!("Another node is polling {account}; nothing fetched.");
+            }
+            if report.deferred() > 0 {
+                eprintln!(
+                    "{} message(s) left unseen after a temporary fault; the next poll tries again.",
+                    report.deferred()
+                );
+                std::process::exit(EX_TEMPFAIL);
+            }
+            Ok(())
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::exit(match e {
+                web::imap::PollError::Login { .. } => EX_NOPERM,
+                web::imap::PollError::Database(_) => EX_TEMPFAIL,
+                _ => EX_UNAVAILABLE,
+            });
         }
     }
 }
@@ -373,6 +431,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Policy(command) => policy_command(&config, command).await,
         Command::Mail(MailCommand::Ingest) => mail_ingest(&config).await,
+        Command::Mail(MailCommand::Poll) => mail_poll(&config).await,
         Command::Sla(SlaCommand::Due {
             batch,
             calendar,

@@ -16,6 +16,7 @@ pub mod files;
 pub mod groups;
 pub mod inbound;
 pub mod jobs;
+pub mod leases;
 pub mod lists;
 pub mod mail_templates;
 pub mod orgs;

@@ -22,6 +22,8 @@ pub struct TestApp {
     pub database_url: String,
     /// Outgoing mail server for this app (see [`SmtpSink`]); `None`: the local outbox.
     pub smtp_url: Option<String>,
+    /// The mailbox this app polls every second (see [`Dovecot`]); `None`: no polling.
+    pub imap_url: Option<String>,
     pub running: Option<app::Running>,
     _dir: Option<tempdir::TempDir>,
     files: tempdir::TempDir,
@@ -80,11 +82,21 @@ impl TestApp {
 
     /// Starts a server that sends its mail to `smtp_url`.
     pub async fn spawn_with_smtp(smtp_url: Option<String>) -> Self {
+        Self::spawn_with_mail(smtp_url, None).await
+    }
+
+    /// Starts a server that polls the IMAP mailbox `imap_url` every second.
+    pub async fn spawn_with_imap(imap_url: &str) -> Self {
+        Self::spawn_with_mail(None, Some(imap_url.to_owned())).await
+    }
+
+    async fn spawn_with_mail(smtp_url: Option<String>, imap_url: Option<String>) -> Self {
         let (database_url, dir) = fresh_database().await;
         let mut app = Self {
             base: String::new(),
             database_url,
             smtp_url,
+            imap_url,
             running: None,
             _dir: dir,
             files: tempdir::TempDir::new(),
@@ -103,6 +115,8 @@ impl TestApp {
             mail_retry_seconds: 1,
             inbound_token: Some(INBOUND_TOKEN.into()),
             webhook_timeout_seconds: 2,
+            imap_url: self.imap_url.clone(),
+            imap_poll_seconds: 1,
             ..app::Config::default()
         }
     }
@@ -123,6 +137,10 @@ impl TestApp {
 
     pub fn db(&self) -> &store::Db {
         &self.running.as_ref().expect("running").db
+    }
+
+    pub fn state(&self) -> &web::AppState {
+        &self.running.as_ref().expect("running").state
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -485,6 +503,196 @@ impl SmtpSink {
 
 impl Drop for SmtpSink {
     fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A private Dovecot IMAP server (Debian: `apt-get install dovecot-imapd`) on a free
+/// 127.0.0.1 port, with one user whose mail is a Maildir in a temporary folder. No TLS.
+/// Stopped when dropped. Panics with a clear message when Dovecot is not installed: the IMAP
+/// tests fail rather than skip.
+pub struct Dovecot {
+    pub port: u16,
+    pub user: &'static str,
+    pub password: &'static str,
+    child: std::process::Child,
+    log: std::path::PathBuf,
+    _dir: tempdir::TempDir,
+}
+
+impl Dovecot {
+    pub fn start() -> Self {
+        use std::os::unix::fs::MetadataExt;
+        let binary = ["dovecot", "/usr/sbin/dovecot"]
+            .into_iter()
+            .find(|b| {
+                std::process::Command::new(b)
+                    .arg("--version")
+                    .output()
+                    .is_ok_and(|o| o.status.success())
+            })
+            .unwrap_or_else(|| {
+                panic!(
+                    "the IMAP tests need Dovecot, which is not installed \
+                     (apt-get install dovecot-imapd)"
+                )
+            });
+        let dir = tempdir::TempDir::new();
+        let root = dir.0.clone();
+        let home = root.join("home");
+        for sub in ["run", "state", "home"] {
+            std::fs::create_dir_all(root.join(sub)).expect("dovecot folders");
+        }
+        let me = std::fs::metadata(&root).expect("temp dir");
+        // Dovecot refuses to give mail to uid 0: as root, the mail belongs to nobody.
+        let (uid, gid, users) = if me.uid() == 0 {
+            std::os::unix::fs::chown(&home, Some(65534), Some(65534)).expect("chown home");
+            (65534, 65534, String::new())
+        } else {
+            let name = std::process::Command::new("id")
+                .arg("-un")
+                .output()
+                .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+                .expect("id -un");
+            (
+                me.uid(),
+                me.gid(),
+                format!("default_internal_user = {name}\ndefault_login_user = {name}\n"),
+            )
+        };
+        let (user, password) = ("desk", "desk-imap-password");
+        std::fs::write(
+            root.join("passwd"),
+            format!("{user}:{{PLAIN}}{password}::::::\n"),
+        )
+        .expect("passwd file");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let log = root.join("dovecot.log");
+        let root_text = root.display();
+        let config = format!(
+            "protocols = imap\n\
+             listen = 127.0.0.1\n\
+             base_dir = {root_text}/run\n\
+             state_dir = {root_text}/state\n\
+             log_path = {root_text}/dovecot.log\n\
+             ssl = no\n\
+             disable_plaintext_auth = no\n\
+             auth_mechanisms = plain login\n\
+             auth_failure_delay = 0\n\
+             first_valid_uid = 1\n\
+             {users}\
+             passdb {{\n  driver = passwd-file\n  args = scheme=PLAIN username_format=%u {root_text}/passwd\n}}\n\
+             userdb {{\n  driver = static\n  args = uid={uid} gid={gid} home={root_text}/home/%u\n}}\n\
+             mail_location = maildir:~/Maildir\n\
+             service imap-login {{\n  inet_listener imap {{\n    address = 127.0.0.1\n    port = {port}\n  }}\n  inet_listener imaps {{\n    port = 0\n  }}\n}}\n"
+        );
+        let conf = root.join("dovecot.conf");
+        std::fs::write(&conf, config).expect("dovecot.conf");
+        let mut child = std::process::Command::new(binary)
+            .arg("-F")
+            .arg("-c")
+            .arg(&conf)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("dovecot starts");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        loop {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
+            let exited = child.try_wait().ok().flatten();
+            if exited.is_some() || std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "Dovecot did not start on port {port} ({}); its log:\n{}",
+                    exited.map_or("timed out".to_owned(), |s| s.to_string()),
+                    std::fs::read_to_string(&log).unwrap_or_default()
+                );
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        Self {
+            port,
+            user,
+            password,
+            child,
+            log,
+            _dir: dir,
+        }
+    }
+
+    /// The `imap_url` of the test user's INBOX.
+    pub fn url(&self) -> String {
+        self.url_with_password(self.password)
+    }
+
+    pub fn url_with_password(&self, password: &str) -> String {
+        format!(
+            "imap://{}:{password}@127.0.0.1:{}/INBOX?tls=none",
+            self.user, self.port
+        )
+    }
+
+    /// What Dovecot logged so far (for assertion messages).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    async fn session(&self) -> web::imap::Session {
+        let account = web::imap::ImapAccount::from_url(&self.url()).expect("imap url");
+        let mut session = web::imap::open(&account)
+            .await
+            .unwrap_or_else(|e| panic!("{e}; Dovecot's log:\n{}", self.log()));
+        session.select("INBOX").await.expect("select INBOX");
+        session
+    }
+
+    /// Puts a message in the INBOX (IMAP APPEND), unseen; returns nothing, the server
+    /// numbers it.
+    pub async fn deliver(&self, raw: &str) {
+        let mut session = self.session().await;
+        session
+            .append("INBOX", None, None, raw.as_bytes())
+            .await
+            .expect("APPEND");
+        let _ = session.logout().await;
+    }
+
+    /// The UIDs of the INBOX's messages with (`true`) or without the `\Seen` flag.
+    pub async fn uids(&self, seen: bool) -> Vec<u32> {
+        let mut session = self.session().await;
+        let mut uids: Vec<u32> = session
+            .uid_search(if seen { "SEEN" } else { "UNSEEN" })
+            .await
+            .expect("UID SEARCH")
+            .into_iter()
+            .collect();
+        let _ = session.logout().await;
+        uids.sort_unstable();
+        uids
+    }
+}
+
+impl Drop for Dovecot {
+    fn drop(&mut self) {
+        // SIGTERM lets the master stop its login and mail processes; SIGKILL if it lingers.
+        let _ = std::process::Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

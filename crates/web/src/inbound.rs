@@ -1,6 +1,6 @@
 //! Mail received by the desk. A message arrives raw (from an MTA pipe through
-//! `triage mail ingest`, or from a mail gateway through `POST /api/v1/inbound/email`) and
-//! becomes one of:
+//! `triage mail ingest`, from a mail gateway through `POST /api/v1/inbound/email`, or from
+//! the IMAP mailbox the desk polls, see `crate::imap`) and becomes one of:
 //! - a reply on its ticket (the number in the subject, or the thread in its headers);
 //! - a new email-channel ticket for its sender's organization;
 //! - held, when nobody in the directory has the sender's address;
@@ -41,6 +41,7 @@ pub struct Taken {
 pub enum Source {
     Api,
     Cli,
+    Imap,
 }
 
 impl Source {
@@ -48,6 +49,7 @@ impl Source {
         match self {
             Source::Api => "api",
             Source::Cli => "cli",
+            Source::Imap => "imap",
         }
     }
 }

@@ -17,6 +17,7 @@ pub mod html_notices;
 pub mod html_policy;
 pub mod html_tickets;
 pub mod i18n;
+pub mod imap;
 pub mod inbound;
 pub mod mail;
 pub mod notices;

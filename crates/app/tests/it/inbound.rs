@@ -24,7 +24,13 @@ async fn deliver_with(
     testkit::read(req.send().await.unwrap()).await
 }
 
-fn message(from: &str, subject: &str, id: &str, extra_headers: &str, body: &str) -> String {
+pub(crate) fn message(
+    from: &str,
+    subject: &str,
+    id: &str,
+    extra_headers: &str,
+    body: &str,
+) -> String {
     format!(
         "From: {from}\r\nTo: desk@triage.localhost\r\nSubject: {subject}\r\nMessage-ID: <{id}@mail.example>\r\n\
          Date: Fri, 4 Dec 2026 09:00:00 -0500\r\n{extra_headers}MIME-Version: 1.0\r\n\

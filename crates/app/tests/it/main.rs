@@ -3,6 +3,7 @@
 mod api_errors;
 mod audit;
 mod health;
+mod imap;
 mod inbound;
 mod isolation;
 mod mail;
