@@ -7,6 +7,7 @@ mod imap;
 mod inbound;
 mod isolation;
 mod mail;
+mod notices;
 mod openapi;
 mod people;
 mod policy;
