@@ -1,7 +1,8 @@
 //! Mail benchmarks (issue 6), against a real `triage serve` process:
 //!
-//! 1. a notice to 10,000 recipients queued in the outbox, in one transaction (rendered
-//!    messages, each with its idempotency key);
+//! 1. a notice to a distribution list of 10,000 addresses, sent with `POST /api/v1/notices`:
+//!    every message rendered (both languages, text and HTML, a signed unsubscribe link)
+//!    and queued in one transaction;
 //! 2. those messages delivered by the server's sender to a real SMTP server (the test
 //!    harness's aiosmtpd sink), in messages per second;
 //! 3. inbound messages taken in through `POST /api/v1/inbound/email`, each opening an
@@ -56,42 +57,72 @@ async fn main() {
         );
         server.wait_ready(&http).await;
 
-        // 1. Queue a notice to N recipients in one transaction.
+        // 1. A notice to N recipients, through the API: a custom list with N addresses
+        //    (language unknown, so each message is rendered in both languages), then the
+        //    timed POST /api/v1/notices, which renders every message and queues them all in
+        //    one transaction.
         let store_db = store::Db::connect(&db.url).await.expect("database");
-        let base = server.base.clone();
+        let admin = token(&db, "admin@operator.example");
+        let agent = token(&db, "agent1@operator.example");
+        let list: serde_json::Value = http
+            .post(format!("{}/api/v1/lists", server.base))
+            .bearer_auth(&admin)
+            .json(&serde_json::json!({"code": "bench", "name_en": "Partners", "name_fr": "Partenaires", "kind": "custom"}))
+            .send()
+            .await
+            .expect("create list")
+            .json()
+            .await
+            .expect("list");
+        let list_id = list["id"].as_i64().expect("list id");
+        let emails: Vec<String> = (0..recipients)
+            .map(|i| format!("member{i}@partners.example"))
+            .collect();
+        let added: serde_json::Value = http
+            .post(format!("{}/api/v1/lists/{list_id}/members", server.base))
+            .bearer_auth(&agent)
+            .json(&serde_json::json!({ "emails": emails }))
+            .send()
+            .await
+            .expect("add members")
+            .json()
+            .await
+            .expect("added");
+        assert_eq!(added["added"].as_u64(), Some(recipients as u64), "{added}");
         let started = Instant::now();
-        let mut tx = store_db.begin().await.expect("begin");
-        for i in 0..recipients {
-            let to = format!("member{i}@partners.example");
-            let mail = web::mail::render(
-                &base,
-                &to,
-                if i % 2 == 0 {
-                    domain::text::Locale::En
-                } else {
-                    domain::text::Locale::Fr
-                },
-                "ticket-created",
-                &[
-                    ("number", "INC-000001".to_owned()),
-                    ("summary", "Planned maintenance of the viewer".to_owned()),
-                    ("link", format!("{base}/tickets/INC-000001")),
-                ],
-            )
-            .expect("render")
-            .for_event("notice:bench");
-            store::outbox::enqueue(&mut tx, None, &mail)
-                .await
-                .expect("enqueue");
-        }
-        tx.commit().await.expect("commit");
+        let response = http
+            .post(format!("{}/api/v1/notices", server.base))
+            .bearer_auth(&agent)
+            .json(&serde_json::json!({
+                "list_ids": [list_id],
+                "subject_en": "Planned maintenance of the clinical viewer",
+                "subject_fr": "Entretien planifié de la visionneuse clinique",
+                "body_en": "The clinical viewer is unavailable Sunday from 00:00 to 06:00 for an upgrade.",
+                "body_fr": "La visionneuse clinique sera indisponible dimanche de 0 h à 6 h pour une mise à niveau."
+            }))
+            .send()
+            .await
+            .expect("send notice");
         let queued = started.elapsed();
+        assert_eq!(
+            response.status(),
+            201,
+            "{}",
+            response.text().await.unwrap_or_default()
+        );
+        let sent: serde_json::Value = response.json().await.expect("sent");
+        let notice_id = sent["id"].as_i64().expect("notice id");
+        assert_eq!(
+            sent["recipients"].as_u64(),
+            Some(recipients as u64),
+            "{sent}"
+        );
         println!(
-            "queued a notice to {recipients} recipients in {:.3} s (render + insert, one transaction)",
+            "queued a notice to {recipients} recipients in {:.3} s (POST /api/v1/notices: render in both languages + insert, one transaction)",
             queued.as_secs_f64()
         );
         table.push(format!(
-            "| {name} | notice to {recipients} recipients queued | {:.3} s | < 1 s |",
+            "| {name} | notice to {recipients} recipients queued (`POST /api/v1/notices`) | {:.3} s | < 1 s |",
             queued.as_secs_f64()
         ));
 
@@ -103,8 +134,9 @@ async fn main() {
             let (queued, failed): (i64, i64) = sqlx::query_as(
                 "SELECT COALESCE(SUM(CASE WHEN status = 'queued' THEN 1 ELSE 0 END), 0),
                         COALESCE(SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), 0)
-                 FROM outbox WHERE idempotency_key LIKE 'ticket-created:notice:bench:%'",
+                 FROM outbox WHERE notice_id = $1",
             )
+            .bind(notice_id)
             .fetch_one(&mut *conn)
             .await
             .expect("count");

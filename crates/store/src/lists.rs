@@ -289,7 +289,10 @@ struct OrgAddress {
 /// Everyone the list reaches now, one entry per address (lower case), in a stable order.
 pub async fn recipients(conn: &mut AnyConnection, list: &List) -> StoreResult<Vec<Recipient>> {
     let rows = members(conn, list.id).await?;
-    let removed = |f: &dyn Fn(&Member) -> bool| rows.iter().any(|m| m.status == "removed" && f(m));
+    let gone = rows.iter().filter(|m| m.status == "removed");
+    let removed_people: HashSet<i64> = gone.clone().filter_map(|m| m.person_id).collect();
+    let removed_orgs: HashSet<i64> = gone.clone().filter_map(|m| m.organization_id).collect();
+    let removed_emails: HashSet<String> = gone.filter_map(|m| m.email.clone()).collect();
     let mut people: Vec<(i64, bool)> = Vec::new();
     let mut orgs: Vec<(i64, bool)> = Vec::new();
     let mut addresses: Vec<String> = Vec::new();
@@ -326,7 +329,7 @@ pub async fn recipients(conn: &mut AnyConnection, list: &List) -> StoreResult<Ve
             addresses.push(email.clone());
         }
     }
-    orgs.retain(|(id, _)| !removed(&|m| m.organization_id == Some(*id)));
+    orgs.retain(|(id, _)| !removed_orgs.contains(id));
     let org_ids: Vec<i64> = orgs.iter().map(|(id, _)| *id).collect();
     let automatic_orgs: HashSet<i64> = orgs.iter().filter(|o| o.1).map(|o| o.0).collect();
 
@@ -334,9 +337,8 @@ pub async fn recipients(conn: &mut AnyConnection, list: &List) -> StoreResult<Ve
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut push = |r: Recipient, out: &mut Vec<Recipient>| {
         let key = r.email.to_lowercase();
-        if removed(&|m| m.email.as_deref() == Some(key.as_str()))
-            || r.person_id
-                .is_some_and(|p| removed(&|m| m.person_id == Some(p)))
+        if removed_emails.contains(&key)
+            || r.person_id.is_some_and(|p| removed_people.contains(&p))
         {
             return;
         }

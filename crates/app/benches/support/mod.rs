@@ -202,3 +202,24 @@ impl Server {
         self.problems()
     }
 }
+
+/// A bearer token for a demo person, made with the CLI.
+pub fn token(db: &FreshDb, email: &str) -> String {
+    let out = std::process::Command::new(TRIAGE)
+        .args(["admin", "create-token", "--email", email, "--name", "bench"])
+        .current_dir(&db.dir)
+        .env_remove("TRIAGE_CONFIG")
+        .env("TRIAGE_DATABASE_URL", &db.url)
+        .output()
+        .expect("create token");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .find(|w| w.starts_with("trg_"))
+        .expect("token printed")
+        .to_owned()
+}
