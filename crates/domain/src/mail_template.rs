@@ -21,7 +21,9 @@ pub struct Kind {
     pub variables: &'static [&'static str],
 }
 
-const TICKET: &[&str] = &["number", "summary", "link"];
+/// A ticket's mail to the people on it. `their_number` is the partner's own ticket number
+/// (empty when none), so that both sides' numbers are quoted.
+const TICKET: &[&str] = &["number", "their_number", "summary", "link"];
 
 /// Every kind of message, in the order the admin page lists them.
 pub const KINDS: &[Kind] = &[
@@ -35,7 +37,7 @@ pub const KINDS: &[Kind] = &[
     },
     Kind {
         key: "ticket-pending",
-        variables: &["number", "summary", "link", "status"],
+        variables: &["number", "their_number", "summary", "link", "status"],
     },
     Kind {
         key: "ticket-resolved",
@@ -47,7 +49,7 @@ pub const KINDS: &[Kind] = &[
     },
     Kind {
         key: "ticket-reply",
-        variables: &["number", "summary", "link", "body"],
+        variables: &["number", "their_number", "summary", "link", "body"],
     },
     Kind {
         key: "sla-warning",
@@ -236,6 +238,7 @@ fn one_line(text: &str) -> String {
 pub fn sample(name: &str) -> &'static str {
     match name {
         "number" => "INC-000123",
+        "their_number" => "HHS-4411",
         "summary" => "Viewer shows no lab results",
         "link" => "https://triage.example/tickets/INC-000123",
         "status" => "pending_customer",

@@ -337,8 +337,7 @@ pub async fn recipients(conn: &mut AnyConnection, list: &List) -> StoreResult<Ve
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut push = |r: Recipient, out: &mut Vec<Recipient>| {
         let key = r.email.to_lowercase();
-        if removed_emails.contains(&key)
-            || r.person_id.is_some_and(|p| removed_people.contains(&p))
+        if removed_emails.contains(&key) || r.person_id.is_some_and(|p| removed_people.contains(&p))
         {
             return;
         }

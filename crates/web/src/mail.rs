@@ -519,6 +519,7 @@ mod tests {
     fn ticket_args() -> Vec<(&'static str, String)> {
         vec![
             ("number", "INC-000042".into()),
+            ("their_number", String::new()),
             ("summary", "Viewer <down> & slow".into()),
             (
                 "link",

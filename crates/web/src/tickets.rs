@@ -674,7 +674,15 @@ async fn creation_mails(
         &ticket.draft.summary,
         &people,
         "ticket-created",
-        &[],
+        &[(
+            "their_number",
+            ticket
+                .draft
+                .partner_references
+                .first()
+                .cloned()
+                .unwrap_or_default(),
+        )],
         Some(reporter),
     )
     .await?
@@ -696,8 +704,16 @@ async fn notify(
     extra: &[(&'static str, String)],
     known: Option<&store::people::Person>,
 ) -> AppResult<()> {
+    // Both sides' numbers are quoted: ours, and the partner's own when it gave one.
+    let their_number = store::tickets::partner_references(tx, ticket_id)
+        .await?
+        .into_iter()
+        .next()
+        .unwrap_or_default();
+    let mut args = vec![("their_number", their_number)];
+    args.extend(extra.iter().cloned());
     let mails = notification_mails(
-        composer, tx, ticket_id, number, summary, people, key, extra, known,
+        composer, tx, ticket_id, number, summary, people, key, &args, known,
     )
     .await?;
     for mail in mails {

@@ -132,6 +132,7 @@ async fn a_permanent_refusal_is_given_up_with_its_reason() {
         domain::text::Locale::En,
         "ticket-created",
         &[
+            ("their_number", String::new()),
             ("number", "INC-000001".into()),
             ("summary", "x".into()),
             ("link", "x".into()),
@@ -225,6 +226,7 @@ async fn a_sender_killed_mid_batch_delivers_every_message_exactly_once() {
             domain::text::Locale::En,
             "ticket-created",
             &[
+                ("their_number", String::new()),
                 ("number", format!("INC-{i:06}")),
                 ("summary", format!("Message {i}")),
                 ("link", "x".into()),
@@ -377,6 +379,7 @@ async fn two_nodes_share_the_queue_without_sending_twice() {
             domain::text::Locale::Fr,
             "ticket-created",
             &[
+                ("their_number", String::new()),
                 ("number", format!("INC-{i:06}")),
                 ("summary", format!("Message {i}")),
                 ("link", "x".into()),

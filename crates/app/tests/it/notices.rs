@@ -143,11 +143,13 @@ async fn administrators_edit_templates_and_each_mail_records_its_version() {
     let (s, _) = desk
         .post(
             "/api/v1/tickets",
-            json!({"kind": "incident", "summary": "Visionneuse lente", "details": "Le dossier est lent."}),
+            json!({"kind": "incident", "summary": "Visionneuse lente", "details": "Le dossier est lent.", "partner_references": ["NHS-77"]}),
         )
         .await;
     assert_eq!(s, StatusCode::CREATED);
     let mail = app.last_mail_to("helpdesk@niagara.example").await.unwrap();
+    // Both numbers are quoted: ours and the partner desk's own.
+    assert!(mail.subject.contains("] [NHS-77] Nous avons reçu"), "{}", mail.subject);
     assert_eq!(
         mail.template_version.as_deref(),
         Some("ticket-created fr v0")

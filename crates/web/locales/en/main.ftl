@@ -815,3 +815,4 @@ error-not_a_member = You do not receive this list.
 error-already_removed = You already asked to leave this list, or were removed from it.
 error-no_removal_request = There is no removal request to decide.
 error-invalid_link = This link is not valid (it may be incomplete). Copy the whole link from the message.
+templates-made-from = Made from the template

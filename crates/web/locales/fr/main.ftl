@@ -815,3 +815,4 @@ error-not_a_member = Vous ne recevez pas cette liste.
 error-already_removed = Vous avez déjà demandé à quitter cette liste, ou en avez été retiré.
 error-no_removal_request = Il n'y a pas de demande de retrait à traiter.
 error-invalid_link = Ce lien n'est pas valide (il est peut-être incomplet). Copiez le lien complet du message.
+templates-made-from = Fait à partir du modèle
