@@ -478,20 +478,7 @@ describe('mail templates, distribution lists and notices', { timeout: 180_000 },
     }
   });
 
-  // A known product bug, reported and kept visible without failing the run: Chromium
-  // compiles a pattern attribute with the `v` flag, where a bare `-` in a character class
-  // is a syntax error, so the browser ignores `pattern="[A-Za-z0-9_-]+"` on the list code
-  // (crates/web/templates/admin_lists.html; `[A-Za-z0-9_\-]+` works with and without `v`).
-  // The server still refuses a bad code. When it is fixed this TODO starts passing.
-  const badCodePattern = (p) => p.includes('Pattern attribute value [A-Za-z0-9_-]+ is not a valid regular expression');
-
-  test("the list code's pattern attribute is a valid regular expression", {
-    todo: 'admin_lists.html: pattern="[A-Za-z0-9_-]+" is invalid with the v flag (escape the -)',
-  }, () => {
-    assert.deepEqual(scriptProblems.filter(badCodePattern), []);
-  });
-
   test('no script error or CSP violation on any page visited above', () => {
-    assert.deepEqual(scriptProblems.filter((p) => !badCodePattern(p)), []);
+    assert.deepEqual(scriptProblems, []);
   });
 });

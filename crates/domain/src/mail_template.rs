@@ -269,6 +269,31 @@ pub fn validate(key: &str, source: &Source) -> Result<Rendered, TemplateError> {
     if body_chars == 0 || body_chars > MAX_BODY {
         return Err(TemplateError::BodyLength);
     }
+    // Name the first unknown variable, which says more than "undefined value".
+    let env = environment();
+    for (part, text) in [("subject", &source.subject), ("body", &source.body)] {
+        let template = env
+            .template_from_str(text)
+            .map_err(|e| TemplateError::Invalid {
+                part,
+                reason: describe(&e),
+            })?;
+        let mut unknown: Vec<String> = template
+            .undeclared_variables(false)
+            .into_iter()
+            .filter(|v| !kind.variables.contains(&v.as_str()))
+            .collect();
+        unknown.sort();
+        if let Some(name) = unknown.first() {
+            return Err(TemplateError::Invalid {
+                part,
+                reason: format!(
+                    "unknown variable {name}; this message has {}",
+                    kind.variables.join(", ")
+                ),
+            });
+        }
+    }
     let variables: Vec<(&str, &str)> = kind.variables.iter().map(|v| (*v, sample(v))).collect();
     render(source, &variables)
 }
@@ -329,6 +354,7 @@ mod tests {
             source,
             &[
                 ("number", "INC-1"),
+                ("their_number", ""),
                 ("summary", "s"),
                 ("link", "l"),
                 ("status", "pending_vendor"),
@@ -347,7 +373,7 @@ mod tests {
         match validate("ticket-created", &source) {
             Err(TemplateError::Invalid { part, reason }) => {
                 assert_eq!(part, "body");
-                assert!(reason.contains("line 2"), "{reason}");
+                assert!(reason.contains("unknown variable numbr"), "{reason}");
             }
             other => panic!("{other:?}"),
         }

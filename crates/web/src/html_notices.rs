@@ -5,7 +5,7 @@ use crate::AppState;
 use crate::csrf::CsrfForm;
 use crate::ctx::{Ctx, PageUser};
 use crate::error::{AppError, AppResult};
-use crate::html::{Shell, render, render_status};
+use crate::html::{Shell, local_time, render, render_status};
 use crate::notices::{self, LinkTarget};
 use askama::Template;
 use axum::Router;
@@ -43,6 +43,19 @@ fn form_error(e: AppError, shell: &Shell) -> Result<(StatusCode, String), AppErr
     } else {
         Err(e)
     }
+}
+
+/// A stored time as people read it: the operator's time zone, to the minute.
+fn shown(state: &AppState, at: &str) -> String {
+    let tz = jiff::tz::TimeZone::get(&state.settings.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
+    local_time(&tz, at, "%Y-%m-%d %H:%M")
+}
+
+fn localized(state: &AppState, mut history: notices::TemplateHistory) -> notices::TemplateHistory {
+    for v in &mut history.versions {
+        v.saved_at = v.saved_at.as_deref().map(|at| shown(state, at));
+    }
+    history
 }
 
 fn field(form: &[(String, String)], name: &str) -> String {
@@ -89,7 +102,10 @@ async fn template_page(
     PageUser(ctx, who): PageUser,
     Path((key, locale)): Path<(String, String)>,
 ) -> AppResult<Response> {
-    let history = notices::template(&state, &who, &key, &locale).await?;
+    let history = localized(
+        &state,
+        notices::template(&state, &who, &key, &locale).await?,
+    );
     let current = history.versions[0].clone();
     let preview = notices::preview(
         &who,
@@ -138,7 +154,10 @@ async fn template_submit(
             (status, None, Some(message))
         }
     };
-    let history = notices::template(&state, &who, &key, &locale).await?;
+    let history = localized(
+        &state,
+        notices::template(&state, &who, &key, &locale).await?,
+    );
     Ok(render_status(
         status,
         &TemplatePage {
@@ -253,7 +272,10 @@ async fn list_view(
     outcome: (StatusCode, Option<String>, Option<notices::NoticeSent>),
     notice: notices::NoticeInput,
 ) -> AppResult<Response> {
-    let detail = notices::list(state, who, id).await?;
+    let mut detail = notices::list(state, who, id).await?;
+    for n in &mut detail.notices {
+        n.created_at = shown(state, &n.created_at);
+    }
     let mut conn = state.db.reader().acquire().await?;
     let organizations = state.directory.get(&mut conn).await?.organizations.clone();
     drop(conn);

@@ -71,7 +71,10 @@ async fn administrators_edit_templates_and_each_mail_records_its_version() {
         "{e}"
     );
     assert!(
-        e["detail"]["reason"].as_str().unwrap().contains("line 2"),
+        e["detail"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("unknown variable summry"),
         "{e}"
     );
     let (s, e) = admin
@@ -149,7 +152,11 @@ async fn administrators_edit_templates_and_each_mail_records_its_version() {
     assert_eq!(s, StatusCode::CREATED);
     let mail = app.last_mail_to("helpdesk@niagara.example").await.unwrap();
     // Both numbers are quoted: ours and the partner desk's own.
-    assert!(mail.subject.contains("] [NHS-77] Nous avons reçu"), "{}", mail.subject);
+    assert!(
+        mail.subject.contains("] [NHS-77] Nous avons reçu"),
+        "{}",
+        mail.subject
+    );
     assert_eq!(
         mail.template_version.as_deref(),
         Some("ticket-created fr v0")

@@ -816,3 +816,5 @@ error-already_removed = You already asked to leave this list, or were removed fr
 error-no_removal_request = There is no removal request to decide.
 error-invalid_link = This link is not valid (it may be incomplete). Copy the whole link from the message.
 templates-made-from = Made from the template
+lists-reason = Reason for leaving (optional)
+lists-sent-at = Sent

@@ -816,3 +816,5 @@ error-already_removed = Vous avez déjà demandé à quitter cette liste, ou en 
 error-no_removal_request = Il n'y a pas de demande de retrait à traiter.
 error-invalid_link = Ce lien n'est pas valide (il est peut-être incomplet). Copiez le lien complet du message.
 templates-made-from = Fait à partir du modèle
+lists-reason = Motif du départ (facultatif)
+lists-sent-at = Envoyé
