@@ -221,6 +221,7 @@ fn signature(secret: &[u8], payload: &str) -> Vec<u8> {
 }
 
 /// Builds messages with the templates in use.
+#[derive(Clone)]
 pub struct Composer {
     base_url: String,
     templates: Arc<Templates>,

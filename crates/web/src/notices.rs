@@ -679,43 +679,32 @@ pub async fn send_notice(
     )
     .await?;
     let composer = state.composer(&mut tx).await?;
-    let mut mails = Vec::with_capacity(reached.len());
-    for (r, list) in &reached {
-        let en = [
-            ("list", list.name_en.clone()),
-            ("subject", subject_en.clone()),
-            ("body", body_en.clone()),
-        ];
-        let fr = [
-            ("list", list.name_fr.clone()),
-            ("subject", subject_fr.clone()),
-            ("body", body_fr.clone()),
-        ];
-        let unsubscribe = match r.person_id {
-            Some(person_id) => Unsubscribe::ListPerson {
-                list_id: list.id,
-                person_id,
-            },
-            None => Unsubscribe::ListAddress {
-                list_id: list.id,
-                email: r.email.clone(),
-            },
-        };
-        mails.push(
-            composer
-                .compose(&Draft {
-                    to: &r.email,
-                    audience: Audience::of(r.locale.as_deref()),
-                    key: "notice",
-                    args: &en,
-                    fr_args: Some(&fr),
-                    unsubscribe: Some(unsubscribe),
-                })?
-                .for_event(&format!("n{id}")),
-        );
-    }
+    let started = std::time::Instant::now();
+    // Off the async workers: composing thousands of messages is CPU work.
+    let owned: Vec<(Recipient, List)> = reached
+        .into_iter()
+        .map(|(r, list)| (r, list.clone()))
+        .collect();
+    let texts = [
+        subject_en.clone(),
+        body_en.clone(),
+        subject_fr.clone(),
+        body_fr.clone(),
+    ];
+    let mails = tokio::task::spawn_blocking(move || compose_notice(&composer, id, &owned, &texts))
+        .await
+        .map_err(|_| AppError::internal())??;
+    let recipients = mails.len();
+    let composed = started.elapsed();
     let queued = store::outbox::enqueue_notice(&mut tx, id, &mails).await?;
     store::lists::set_notice_recipients(&mut tx, id, queued as i64).await?;
+    tracing::info!(
+        notice = id,
+        recipients = queued,
+        compose_ms = composed.as_millis() as u64,
+        queue_ms = (started.elapsed() - composed).as_millis() as u64,
+        "notice queued"
+    );
     append(
         &mut tx,
         actor,
@@ -728,9 +717,66 @@ pub async fn send_notice(
     )
     .await?;
     tx.commit().await?;
-    Ok(NoticeSent {
-        id,
-        recipients: reached.len(),
+    Ok(NoticeSent { id, recipients })
+}
+
+/// Composes a notice's messages, one per recipient, on every core: each message is rendered
+/// and encoded on its own, and a notice may go to thousands.
+fn compose_notice(
+    composer: &crate::mail::Composer,
+    notice_id: i64,
+    reached: &[(Recipient, List)],
+    texts: &[String; 4],
+) -> AppResult<Vec<store::outbox::NewMail>> {
+    let compose_one = |(r, list): &(Recipient, List)| {
+        let en = [
+            ("list", list.name_en.clone()),
+            ("subject", texts[0].clone()),
+            ("body", texts[1].clone()),
+        ];
+        let fr = [
+            ("list", list.name_fr.clone()),
+            ("subject", texts[2].clone()),
+            ("body", texts[3].clone()),
+        ];
+        let unsubscribe = match r.person_id {
+            Some(person_id) => Unsubscribe::ListPerson {
+                list_id: list.id,
+                person_id,
+            },
+            None => Unsubscribe::ListAddress {
+                list_id: list.id,
+                email: r.email.clone(),
+            },
+        };
+        composer
+            .compose(&Draft {
+                to: &r.email,
+                audience: Audience::of(r.locale.as_deref()),
+                key: "notice",
+                args: &en,
+                fr_args: Some(&fr),
+                unsubscribe: Some(unsubscribe),
+            })
+            .map(|mail| mail.for_event(&format!("n{notice_id}")))
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if threads == 1 || reached.len() < 200 {
+        return reached.iter().map(compose_one).collect();
+    }
+    let chunk = reached.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = reached
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || part.iter().map(compose_one).collect::<AppResult<Vec<_>>>())
+            })
+            .collect();
+        let mut mails = Vec::with_capacity(reached.len());
+        for worker in workers {
+            mails.extend(worker.join().map_err(|_| AppError::internal())??);
+        }
+        Ok(mails)
     })
 }
 
