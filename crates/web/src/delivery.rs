@@ -160,8 +160,11 @@ impl Sender {
             messages = webhooks;
         }
         let mut no_longer_held: Vec<i64> = Vec::new();
+        // The last message the mail server answered, its outcome not recorded yet.
+        let mut answered: Option<Answered> = None;
         for (index, message) in messages.iter().enumerate() {
             if claim.until.duration_since(domain::time::now()) < self.lease {
+                self.record_answered(answered.take(), &mut pass).await?;
                 let rest: Vec<i64> = messages[index..].iter().map(|m| m.id).collect();
                 let mut tx = self.db.begin().await?;
                 let held = store::outbox::extend_claim(
@@ -181,13 +184,60 @@ impl Sender {
                 );
                 continue;
             }
-            if self.deliver(message, smtp.as_deref_mut()).await? {
-                pass.delivered += 1;
-            } else {
-                pass.failed += 1;
+            match (message.endpoint_id, smtp.as_deref_mut()) {
+                (None, Some(session)) => {
+                    let previous = answered.take();
+                    let outcome = self
+                        .send_while_recording(session, message, previous, &mut pass)
+                        .await?;
+                    answered = Some((message, outcome));
+                }
+                (endpoint, _) => {
+                    self.record_answered(answered.take(), &mut pass).await?;
+                    let outcome = match endpoint {
+                        Some(endpoint) => {
+                            self.post_webhook(endpoint, message).await.map(|()| "sent")
+                        }
+                        None => Ok("stored"),
+                    };
+                    self.record_answered(Some((message, outcome)), &mut pass)
+                        .await?;
+                }
             }
         }
+        self.record_answered(answered, &mut pass).await?;
         Ok(pass)
+    }
+
+    /// Sends a message over SMTP while the previous message's outcome is recorded: MAIL,
+    /// RCPT and DATA go alongside the record, the message's data only once the record is
+    /// committed. As when each record comes before the next message is begun, at most one
+    /// message the server accepted is unrecorded at any moment (the one a `kill -9` could
+    /// have sent twice), but the round trips to the database and to the mail server overlap.
+    async fn send_while_recording<'m>(
+        &self,
+        session: &mut SmtpSession<'_>,
+        message: &'m OutboxMessage,
+        previous: Option<Answered<'m>>,
+        pass: &mut Pass,
+    ) -> AppResult<Outcome> {
+        let envelope = match smtp_envelope(message) {
+            Ok(envelope) => envelope,
+            Err(failure) => {
+                self.record_answered(previous, pass).await?;
+                return Ok(Err(failure));
+            }
+        };
+        let data = message.message.as_bytes();
+        let (recorded, opened) = tokio::join!(
+            self.record_answered(previous, pass),
+            session.open_message(&envelope, data)
+        );
+        recorded?;
+        Ok(match opened {
+            Ok(()) => session.send_data(data).await.map(|()| "sent"),
+            Err(failure) => Err(failure),
+        })
     }
 
     /// Without a mail server, mail is only kept: a batch is marked 'stored' in one UPDATE.
@@ -202,24 +252,21 @@ impl Sender {
         Ok(usize::try_from(stored).unwrap_or(ids.len()))
     }
 
-    /// Sends one claimed message and records the outcome (one statement, its own
-    /// transaction). True when delivered.
-    async fn deliver(
+    /// Records a message's outcome (one statement, its own transaction) and counts it.
+    async fn record_answered(
         &self,
-        message: &OutboxMessage,
-        smtp: Option<&mut SmtpSession<'_>>,
-    ) -> AppResult<bool> {
-        let outcome = match (message.endpoint_id, smtp) {
-            (Some(endpoint), _) => self.post_webhook(endpoint, message).await.map(|()| "sent"),
-            (None, Some(session)) => send_smtp(session, message).await.map(|()| "sent"),
-            (None, None) => Ok("stored"),
+        answered: Option<Answered<'_>>,
+        pass: &mut Pass,
+    ) -> AppResult<()> {
+        let Some((message, outcome)) = answered else {
+            return Ok(());
         };
         let mut conn = self.db.writer().await?;
-        let delivered = match outcome {
+        match outcome {
             Ok(status) => {
                 store::outbox::mark_delivered(&mut conn, message.id, status).await?;
                 metrics::counter!("triage_mail_delivered_total", "status" => status).increment(1);
-                true
+                pass.delivered += 1;
             }
             Err(failure) => {
                 let queued_at =
@@ -241,12 +288,18 @@ impl Sender {
                 };
                 store::outbox::record_failure(&mut conn, message.id, &failure.reason, retry_at)
                     .await?;
-                false
+                pass.failed += 1;
             }
-        };
-        Ok(delivered)
+        }
+        Ok(())
     }
 }
+
+/// What became of a message: delivered with a status ('sent', 'stored'), or not.
+type Outcome = Result<&'static str, Failure>;
+
+/// A message and its outcome, to be recorded.
+type Answered<'m> = (&'m OutboxMessage, Outcome);
 
 impl Sender {
     /// Posts a webhook delivery, signed with the endpoint's current secret. A 2xx answer
@@ -307,16 +360,16 @@ impl Sender {
     }
 }
 
-async fn send_smtp(session: &mut SmtpSession<'_>, message: &OutboxMessage) -> Result<(), Failure> {
+/// The envelope of a message to send over SMTP: from its `From:` header, to its recipient.
+fn smtp_envelope(message: &OutboxMessage) -> Result<lettre::address::Envelope, Failure> {
     let from = envelope_sender(&message.message)
         .ok_or_else(|| Failure::permanent("the message has no From address"))?;
     let to: lettre::Address =
         message.to_address.trim().parse().map_err(|_| {
             Failure::permanent(format!("invalid recipient {:?}", message.to_address))
         })?;
-    let envelope = lettre::address::Envelope::new(Some(from), vec![to])
-        .map_err(|e| Failure::permanent(e.to_string()))?;
-    session.send(&envelope, message.message.as_bytes()).await
+    lettre::address::Envelope::new(Some(from), vec![to])
+        .map_err(|e| Failure::permanent(e.to_string()))
 }
 
 /// The address in the stored message's `From:` header (`Name <a@b>` or `a@b`).

@@ -157,6 +157,8 @@ impl SmtpServer {
             server: self,
             connection: None,
             unusable: None,
+            deadline: Instant::now(),
+            awaiting_data: false,
             connections_opened: 0,
         }
     }
@@ -289,15 +291,19 @@ pub struct SmtpSession<'a> {
     /// Set when a connection could not be opened: the pass's other messages fail the same
     /// way at once instead of each waiting for its own time-out.
     unusable: Option<Failure>,
+    /// When the message being sent must be done: set by [`SmtpSession::open_message`].
+    deadline: Instant,
+    /// The server has answered DATA and waits for the message: no command may go now.
+    awaiting_data: bool,
     connections_opened: usize,
 }
 
 /// Where a transaction stopped.
 enum TransactionError {
     /// At MAIL, RCPT or DATA: none of the message was sent, the server cannot have taken it.
-    BeforeBody(SmtpError),
+    BeforeData(SmtpError),
     /// While the message was sent, or at the server's answer to it.
-    Body(SmtpError),
+    Data(SmtpError),
     /// The server lacks an extension the message needs; nothing was sent.
     Unsupported(&'static str),
     TimedOut,
@@ -306,29 +312,63 @@ enum TransactionError {
 impl SmtpSession<'_> {
     /// Sends one message. `Ok` once the server accepted it.
     pub async fn send(&mut self, envelope: &Envelope, message: &[u8]) -> Result<(), Failure> {
+        self.open_message(envelope, message).await?;
+        self.send_data(message).await
+    }
+
+    /// The first half of [`SmtpSession::send`]: MAIL, RCPT and DATA, after which the server
+    /// waits for the message's data ([`SmtpSession::send_data`]). Nothing the server could
+    /// accept has been sent yet.
+    pub async fn open_message(
+        &mut self,
+        envelope: &Envelope,
+        message: &[u8],
+    ) -> Result<(), Failure> {
         if let Some(failure) = &self.unusable {
             return Err(failure.clone());
         }
-        let deadline = Instant::now() + self.server.timeout;
+        self.deadline = Instant::now() + self.server.timeout;
         let reused = self.connection.is_some();
-        match self.attempt(envelope, message, deadline).await? {
+        let outcome = match self.attempt(envelope, message).await? {
             // A server may close a connection it finds idle or has used enough (with 421,
             // or without a word); that shows at the first command of the next message.
             // Nothing of this message was sent yet, so it goes again on a new connection,
             // once.
-            Err(TransactionError::BeforeBody(error)) if reused && connection_lost(&error) => {
+            Err(TransactionError::BeforeData(error)) if reused && connection_lost(&error) => {
                 tracing::debug!(error = %error, "the mail server closed the connection; connecting again");
                 self.connection = None;
-                let second = self.attempt(envelope, message, deadline).await?;
-                self.settle(second, deadline).await
+                self.attempt(envelope, message).await?
             }
-            outcome => self.settle(outcome, deadline).await,
-        }
+            outcome => outcome,
+        };
+        self.settle(outcome).await?;
+        self.awaiting_data = true;
+        Ok(())
     }
 
-    /// QUIT, if a connection is open.
+    /// The second half of [`SmtpSession::send`]: the message's data, and the server's answer.
+    pub async fn send_data(&mut self, message: &[u8]) -> Result<(), Failure> {
+        self.awaiting_data = false;
+        let Some(connection) = &mut self.connection else {
+            return Err(Failure::transient(
+                "no message was opened on the connection",
+            ));
+        };
+        let outcome =
+            match tokio::time::timeout_at(self.deadline, connection.message(message)).await {
+                Ok(Ok(_)) => Ok(()),
+                Ok(Err(error)) => Err(TransactionError::Data(error)),
+                Err(_) => Err(TransactionError::TimedOut),
+            };
+        self.settle(outcome).await
+    }
+
+    /// QUIT, if a connection is open. A message opened but never given its data is dropped
+    /// with the connection (a QUIT would only be read as part of its data).
     pub async fn finish(mut self) {
-        if let Some(mut connection) = self.connection.take() {
+        if let Some(mut connection) = self.connection.take()
+            && !self.awaiting_data
+        {
             let _ = tokio::time::timeout(self.server.timeout, connection.quit()).await;
         }
     }
@@ -338,14 +378,14 @@ impl SmtpSession<'_> {
         self.connections_opened
     }
 
-    /// Connects if needed, then runs the transaction. `Err` when no connection could be
+    /// Connects if needed, then runs MAIL, RCPT and DATA. `Err` when no connection could be
     /// opened.
     async fn attempt(
         &mut self,
         envelope: &Envelope,
         message: &[u8],
-        deadline: Instant,
     ) -> Result<Result<(), TransactionError>, Failure> {
+        let deadline = self.deadline;
         let connection = match &mut self.connection {
             Some(connection) => connection,
             None => {
@@ -366,7 +406,7 @@ impl SmtpSession<'_> {
             }
         };
         Ok(
-            match tokio::time::timeout_at(deadline, transaction(connection, envelope, message))
+            match tokio::time::timeout_at(deadline, open_transaction(connection, envelope, message))
                 .await
             {
                 Ok(outcome) => outcome,
@@ -377,11 +417,7 @@ impl SmtpSession<'_> {
 
     /// Turns a transaction's outcome into the message's, and leaves the connection ready
     /// for the next message, or closed.
-    async fn settle(
-        &mut self,
-        outcome: Result<(), TransactionError>,
-        deadline: Instant,
-    ) -> Result<(), Failure> {
+    async fn settle(&mut self, outcome: Result<(), TransactionError>) -> Result<(), Failure> {
         let error = match outcome {
             Ok(()) => return Ok(()),
             Err(TransactionError::Unsupported(reason)) => return Err(Failure::transient(reason)),
@@ -393,14 +429,14 @@ impl SmtpSession<'_> {
                     self.server.timeout.as_secs()
                 )));
             }
-            Err(TransactionError::BeforeBody(error) | TransactionError::Body(error)) => error,
+            Err(TransactionError::BeforeData(error) | TransactionError::Data(error)) => error,
         };
         if connection_lost(&error) {
             self.connection = None;
         } else if let Some(connection) = &mut self.connection {
             // The server refused this message and the session goes on: RSET ends the
             // transaction, so the next message starts clean.
-            let reset = tokio::time::timeout_at(deadline, connection.command(Rset)).await;
+            let reset = tokio::time::timeout_at(self.deadline, connection.command(Rset)).await;
             if !matches!(reset, Ok(Ok(_))) {
                 self.connection = None;
             }
@@ -415,9 +451,9 @@ fn connection_lost(error: &SmtpError) -> bool {
     !answered || error.status().map(u16::from) == Some(421)
 }
 
-/// MAIL, RCPT, DATA and the message, as lettre's `AsyncSmtpConnection::send` does, but
+/// MAIL, RCPT and DATA, as lettre's `AsyncSmtpConnection::send` starts a message, but
 /// telling where it stopped and leaving the connection open on a refusal.
-async fn transaction(
+async fn open_transaction(
     connection: &mut AsyncSmtpConnection,
     envelope: &Envelope,
     message: &[u8],
@@ -453,21 +489,17 @@ async fn transaction(
     connection
         .command(Mail::new(envelope.from().cloned(), parameters))
         .await
-        .map_err(TransactionError::BeforeBody)?;
+        .map_err(TransactionError::BeforeData)?;
     for recipient in envelope.to() {
         connection
             .command(Rcpt::new(recipient.clone(), Vec::new()))
             .await
-            .map_err(TransactionError::BeforeBody)?;
+            .map_err(TransactionError::BeforeData)?;
     }
     connection
         .command(Data)
         .await
-        .map_err(TransactionError::BeforeBody)?;
-    connection
-        .message(message)
-        .await
-        .map_err(TransactionError::Body)?;
+        .map_err(TransactionError::BeforeData)?;
     Ok(())
 }
 
@@ -874,5 +906,29 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(seen.lock().unwrap().accepted.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_message_left_without_its_data_is_dropped_with_the_connection() {
+        let (server, seen) = fake_server(Quirks::default()).await;
+        let mut session = server.session();
+        session
+            .send(&envelope("a@hhs.example"), &message(1))
+            .await
+            .unwrap();
+        session
+            .open_message(&envelope("b@hhs.example"), &message(2))
+            .await
+            .unwrap();
+        // E.g. recording the previous outcome failed: the pass ends here.
+        session.finish().await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen.accepted.len(), 1);
+        assert!(
+            !seen.commands.iter().any(|c| c == "QUIT"),
+            "{:?}",
+            seen.commands
+        );
     }
 }
