@@ -42,9 +42,11 @@ pub struct Config {
     pub mail_retry_seconds: i64,
     /// Hours after which an undelivered message is given up (shown as failed).
     pub mail_give_up_hours: i64,
-    /// How long a message being sent is held by its sender: if that node dies, another
-    /// sender (or the same one restarted) takes the message after this many seconds. Longer
-    /// than the mail server takes to answer (30 s at most).
+    /// How long a message being sent is held by its sender: each message starts with at
+    /// least this long left on its claim (a batch is claimed for one and a half times this,
+    /// and extended as needed). If that node dies, another sender (or the same one
+    /// restarted) takes its messages within one and a half times this. Longer than the mail
+    /// server takes for a message (30 s at most).
     pub mail_claim_seconds: i64,
     /// The secret a mail gateway sends as `Authorization: Bearer …` to
     /// `POST /api/v1/inbound/email`. Not set: that endpoint is off (`triage mail ingest`

@@ -1,5 +1,6 @@
 use crate::error::StoreResult;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyPool, Executor, Transaction};
 use std::time::Duration;
 
@@ -91,6 +92,12 @@ impl Db {
     /// A write transaction. Everything a change writes (row, audit, outbox) goes in one.
     pub async fn begin(&self) -> StoreResult<Transaction<'static, Any>> {
         Ok(self.write.begin().await?)
+    }
+
+    /// A connection from the write pool, for a write that is one statement: it commits on
+    /// its own, without the two extra round trips of BEGIN and COMMIT.
+    pub async fn writer(&self) -> StoreResult<PoolConnection<Any>> {
+        Ok(self.write.acquire().await?)
     }
 
     /// Applies pending migrations. On PostgreSQL the migrator holds an advisory lock, so

@@ -187,6 +187,16 @@ pub async fn any_due(conn: &mut AnyConnection) -> StoreResult<bool> {
     Ok(found.is_some())
 }
 
+/// Messages claimed by one sender, all held until the same instant.
+#[derive(Debug, Clone)]
+pub struct Claim {
+    /// The `claimed_until` written with the claim. It also tells this claim from a later
+    /// one: a row claimed again (after this claim lapsed) holds a later instant.
+    pub until: jiff::Timestamp,
+    /// Oldest first.
+    pub messages: Vec<OutboxMessage>,
+}
+
 /// Claims up to `limit` queued messages that are due, for `lease`: until then no other
 /// sender takes them. A sender that dies leaves its claims to expire; the messages are then
 /// claimed again. On PostgreSQL, senders on several nodes skip each other's locked rows.
@@ -195,8 +205,9 @@ pub async fn claim_due(
     backend: Backend,
     limit: i64,
     lease: jiff::SignedDuration,
-) -> StoreResult<Vec<OutboxMessage>> {
+) -> StoreResult<Claim> {
     let at = now();
+    let until = at + lease;
     let now_text = to_db(at);
     // On PostgreSQL the ids are collected into an array first: `id IN (subquery)` lets the
     // planner hash-join the whole table against them, on every claim (seen: 1.2 ms).
@@ -212,14 +223,75 @@ pub async fn claim_due(
                       ORDER BY next_attempt_at, id LIMIT $3 {skip_locked}{close}
          RETURNING {COLUMNS}"
     );
-    let mut claimed: Vec<OutboxMessage> = sqlx::query_as(&sql)
-        .bind(to_db(at + lease))
+    let mut messages: Vec<OutboxMessage> = sqlx::query_as(&sql)
+        .bind(to_db(until))
         .bind(&now_text)
         .bind(limit)
         .fetch_all(&mut *conn)
         .await?;
-    claimed.sort_by_key(|m| m.id);
-    Ok(claimed)
+    messages.sort_by_key(|m| m.id);
+    Ok(Claim { until, messages })
+}
+
+/// `$first, $first+1, …`: one placeholder per id (the Any driver binds no arrays).
+fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Extends a claim on the messages among `ids` that it still holds, to `until`, and returns
+/// those (`claim.until` becomes `until`). A message is no longer held when its outcome was
+/// recorded, or when the claim lapsed and another sender claimed it (its `claimed_until`
+/// then differs).
+pub async fn extend_claim(
+    conn: &mut AnyConnection,
+    claim: &mut Claim,
+    ids: &[i64],
+    until: jiff::Timestamp,
+) -> StoreResult<Vec<i64>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "UPDATE outbox SET claimed_until = $1
+         WHERE claimed_until = $2 AND status = 'queued' AND id IN ({})
+         RETURNING id",
+        placeholders(3, ids.len())
+    );
+    let mut query = sqlx::query_scalar(&sql)
+        .bind(to_db(until))
+        .bind(to_db(claim.until));
+    for id in ids {
+        query = query.bind(*id);
+    }
+    let mut held: Vec<i64> = query.fetch_all(&mut *conn).await?;
+    held.sort_unstable();
+    claim.until = until;
+    Ok(held)
+}
+
+/// Records several claimed messages as delivered with one status (e.g. 'stored', without a
+/// mail server) in one statement. Returns how many were still queued and changed.
+pub async fn mark_all_delivered(
+    conn: &mut AnyConnection,
+    ids: &[i64],
+    status: &str,
+) -> StoreResult<u64> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let sql = format!(
+        "UPDATE outbox SET status = $1, sent_at = $2, claimed_until = NULL, last_error = NULL
+         WHERE status = 'queued' AND id IN ({})",
+        placeholders(3, ids.len())
+    );
+    let mut query = sqlx::query(&sql).bind(status).bind(now_db());
+    for id in ids {
+        query = query.bind(*id);
+    }
+    Ok(query.execute(&mut *conn).await?.rows_affected())
 }
 
 /// Records the outcome of a claimed message: 'sent' or 'stored'. False if the message was

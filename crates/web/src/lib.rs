@@ -25,6 +25,7 @@ pub mod oidc;
 pub mod policy_admin;
 pub mod service;
 pub mod sla;
+pub mod smtp;
 pub mod tickets;
 pub mod webhooks;
 

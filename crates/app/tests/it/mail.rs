@@ -441,3 +441,152 @@ async fn two_nodes_share_the_queue_without_sending_twice() {
         );
     }
 }
+
+/// A database with `count` messages queued (`prefix{i}@hhs.example`), and no server
+/// running a sender of its own.
+async fn queued_database(prefix: &str, count: usize) -> (store::Db, Option<impl Drop>) {
+    let (database_url, dir) = testkit::fresh_database().await;
+    let db = store::Db::connect(&database_url).await.unwrap();
+    db.migrate().await.unwrap();
+    let mut tx = db.begin().await.unwrap();
+    for i in 1..=count {
+        let mail = web::mail::render(
+            "http://triage.example",
+            &format!("{prefix}{i}@hhs.example"),
+            domain::text::Locale::En,
+            "ticket-created",
+            &[
+                ("number", format!("INC-{i:06}")),
+                ("summary", format!("Message {i}")),
+                ("link", "x".into()),
+            ],
+        )
+        .unwrap();
+        store::outbox::enqueue(&mut tx, None, &mail).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    (db, dir)
+}
+
+/// A claim is extended only on the rows it still holds: not once its outcome is recorded,
+/// nor once another sender claimed the row after this claim lapsed.
+#[tokio::test]
+async fn a_claim_is_extended_only_on_the_messages_it_still_holds() {
+    let (db, _dir) = queued_database("lease", 3).await;
+    let claim = async |lease: jiff::SignedDuration| {
+        let mut tx = db.begin().await.unwrap();
+        let claim = store::outbox::claim_due(&mut tx, db.backend(), 2, lease)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        claim
+    };
+    let extend = async |claim: &mut store::outbox::Claim, ids: &[i64]| {
+        let mut tx = db.begin().await.unwrap();
+        let until = domain::time::now() + jiff::SignedDuration::from_secs(60);
+        let held = store::outbox::extend_claim(&mut tx, claim, ids, until)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        held
+    };
+    // A claim that has already lapsed, and another sender's claim on the same rows.
+    let mut lapsed = claim(jiff::SignedDuration::from_secs(-1)).await;
+    let ids: Vec<i64> = lapsed.messages.iter().map(|m| m.id).collect();
+    assert_eq!(ids.len(), 2);
+    let mut taken_over = claim(jiff::SignedDuration::from_secs(60)).await;
+    assert_eq!(
+        taken_over.messages.iter().map(|m| m.id).collect::<Vec<_>>(),
+        ids,
+        "the lapsed claim's rows are claimed again"
+    );
+    assert!(taken_over.messages.iter().all(|m| m.attempts == 2));
+    assert_eq!(extend(&mut lapsed, &ids).await, Vec::<i64>::new());
+
+    // The holder extends both; once one is recorded, only the other.
+    assert_eq!(extend(&mut taken_over, &ids).await, ids);
+    let mut tx = db.begin().await.unwrap();
+    assert!(
+        store::outbox::mark_delivered(&mut tx, ids[0], "sent")
+            .await
+            .unwrap()
+    );
+    tx.commit().await.unwrap();
+    assert_eq!(extend(&mut taken_over, &ids).await, vec![ids[1]]);
+    // A lapsed claim nobody took is still this sender's to extend.
+    let mut alone = claim(jiff::SignedDuration::from_secs(-1)).await;
+    let third: Vec<i64> = alone.messages.iter().map(|m| m.id).collect();
+    assert_eq!(third.len(), 1);
+    assert_eq!(extend(&mut alone, &third).await, third);
+}
+
+/// A sender holds a batch; the server holds its second message longer than the claim
+/// lasts, and a second sender takes over what the first held. The first leaves those to
+/// it, and every message is accepted once.
+#[tokio::test]
+async fn a_batch_whose_claim_lapsed_is_left_to_the_sender_that_took_it() {
+    const COUNT: usize = 5;
+    let (db, _dir) = queued_database("lapse", COUNT).await;
+    let sink = SmtpSink::start_with(&["--hold-at", "2", "--hold-seconds", "4"]);
+    let sender = || {
+        web::delivery::Sender::new(
+            db.clone(),
+            web::delivery::Transport::from_url(Some(&sink.url())).unwrap(),
+            Default::default(),
+            jiff::SignedDuration::from_secs(1),
+        )
+    };
+    let (first, second) = (sender(), sender());
+    let first_pass = tokio::spawn(async move { first.deliver_due().await });
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !sink.folder.join("holding").exists() {
+        assert!(std::time::Instant::now() < deadline, "never held");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    // The first sender's claim (1.5 s) lapses while the server holds message 2.
+    tokio::time::sleep(Duration::from_millis(2000)).await;
+    let second_pass = second.deliver_due().await.unwrap();
+    assert_eq!(second_pass.delivered, COUNT - 1, "{second_pass:?}");
+    let first_pass = first_pass.await.unwrap().unwrap();
+    assert_eq!(first_pass.delivered, 1, "{first_pass:?}");
+
+    let messages = sink.wait_for(COUNT, 10).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(sink.messages().len(), COUNT, "{messages:?}");
+    for i in 1..=COUNT {
+        let rcpt = format!("X-Sink-Rcpt: lapse{i}@hhs.example\r\n");
+        let copies = messages.iter().filter(|m| m.starts_with(&rcpt)).count();
+        assert_eq!(copies, 1, "lapse{i} got {copies} copies");
+    }
+    let mut conn = db.reader().acquire().await.unwrap();
+    assert_eq!(
+        store::outbox::counts(&mut conn).await.unwrap(),
+        vec![("sent".to_owned(), COUNT as i64)]
+    );
+}
+
+/// Without a mail server, one pass keeps every batch in the local outbox.
+#[tokio::test]
+async fn without_a_mail_server_a_pass_stores_every_batch() {
+    const COUNT: usize = 45;
+    let (db, _dir) = queued_database("local", COUNT).await;
+    let sender = web::delivery::Sender::new(
+        db.clone(),
+        web::delivery::Transport::Local,
+        Default::default(),
+        jiff::SignedDuration::from_secs(60),
+    );
+    let pass = sender.deliver_due().await.unwrap();
+    assert_eq!(
+        pass,
+        web::delivery::Pass {
+            delivered: COUNT,
+            failed: 0
+        }
+    );
+    let mut conn = db.reader().acquire().await.unwrap();
+    assert_eq!(
+        store::outbox::counts(&mut conn).await.unwrap(),
+        vec![("stored".to_owned(), COUNT as i64)]
+    );
+}
