@@ -457,6 +457,7 @@ async fn queued_database(prefix: &str, count: usize) -> (store::Db, Option<impl 
             "ticket-created",
             &[
                 ("number", format!("INC-{i:06}")),
+                ("their_number", String::new()),
                 ("summary", format!("Message {i}")),
                 ("link", "x".into()),
             ],
