@@ -680,29 +680,39 @@ pub async fn send_notice(
     .await?;
     let composer = state.composer(&mut tx).await?;
     let started = std::time::Instant::now();
-    // Off the async workers: composing thousands of messages is CPU work.
+    // Composing is CPU work, done off the async workers in chunks; each chunk is written
+    // while the next is being composed.
     let owned: Vec<(Recipient, List)> = reached
         .into_iter()
         .map(|(r, list)| (r, list.clone()))
         .collect();
+    let recipients = owned.len();
     let texts = [
         subject_en.clone(),
         body_en.clone(),
         subject_fr.clone(),
         body_fr.clone(),
     ];
-    let mails = tokio::task::spawn_blocking(move || compose_notice(&composer, id, &owned, &texts))
-        .await
-        .map_err(|_| AppError::internal())??;
-    let recipients = mails.len();
-    let composed = started.elapsed();
-    let queued = store::outbox::enqueue_notice(&mut tx, id, &mails).await?;
+    let (chunks, mut composed) = tokio::sync::mpsc::channel(2);
+    let composer_task = tokio::task::spawn_blocking(move || {
+        for chunk in owned.chunks(NOTICE_CHUNK) {
+            let mails = compose_notice(&composer, id, chunk, &texts);
+            let failed = mails.is_err();
+            if chunks.blocking_send(mails).is_err() || failed {
+                break;
+            }
+        }
+    });
+    let mut queued = 0;
+    while let Some(mails) = composed.recv().await {
+        queued += store::outbox::enqueue_notice(&mut tx, id, &mails?).await?;
+    }
+    composer_task.await.map_err(|_| AppError::internal())?;
     store::lists::set_notice_recipients(&mut tx, id, queued as i64).await?;
     tracing::info!(
         notice = id,
         recipients = queued,
-        compose_ms = composed.as_millis() as u64,
-        queue_ms = (started.elapsed() - composed).as_millis() as u64,
+        ms = started.elapsed().as_millis() as u64,
         "notice queued"
     );
     append(
@@ -719,6 +729,9 @@ pub async fn send_notice(
     tx.commit().await?;
     Ok(NoticeSent { id, recipients })
 }
+
+/// How many of a notice's messages are composed and written at a time.
+const NOTICE_CHUNK: usize = 1000;
 
 /// Composes a notice's messages, one per recipient, on every core: each message is rendered
 /// and encoded on its own, and a notice may go to thousands.
