@@ -41,7 +41,10 @@ impl Db {
         let url = sqlite_url(url)?;
         // SQLite's default page cache is 2 MiB per connection; with a million tickets every
         // insert then reads index pages back from the OS. Sizes are in KiB (negative).
-        let setup = |pool: AnyPoolOptions, cache_kib: i64| {
+        // The writer does not checkpoint the WAL itself (`wal_autocheckpoint = 0`): a commit
+        // that crossed the threshold would copy the log into the database file before its
+        // caller got an answer. A background task checkpoints instead (below).
+        let setup = |pool: AnyPoolOptions, cache_kib: i64, autocheckpoint: i64| {
             pool.after_connect(move |conn, _| {
                 Box::pin(async move {
                     conn.execute("PRAGMA journal_mode = WAL").await?;
@@ -49,6 +52,8 @@ impl Db {
                     conn.execute("PRAGMA busy_timeout = 10000").await?;
                     conn.execute("PRAGMA foreign_keys = ON").await?;
                     conn.execute(format!("PRAGMA cache_size = -{cache_kib}").as_str())
+                        .await?;
+                    conn.execute(format!("PRAGMA wal_autocheckpoint = {autocheckpoint}").as_str())
                         .await?;
                     Ok(())
                 })
@@ -62,6 +67,7 @@ impl Db {
                 .min_connections(1)
                 .test_before_acquire(false),
             128 * 1024,
+            0,
         )
         .connect(&url)
         .await?;
@@ -70,9 +76,11 @@ impl Db {
                 .max_connections(8)
                 .test_before_acquire(false),
             32 * 1024,
+            1000,
         )
         .connect(&url)
         .await?;
+        spawn_checkpointer(read.clone());
         Ok(Self {
             read,
             write,
@@ -160,4 +168,25 @@ mod tests {
             "sqlite://x.db?mode=ro"
         );
     }
+}
+
+/// Copies SQLite's write-ahead log into the database file twice a second, off the writer
+/// (PASSIVE: it never waits for or blocks a transaction), until the pool is closed.
+fn spawn_checkpointer(pool: AnyPool) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_millis(500));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if pool.is_closed() {
+                return;
+            }
+            if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(&pool)
+                .await
+            {
+                tracing::warn!(error = %e, "SQLite checkpoint");
+            }
+        }
+    });
 }
