@@ -155,21 +155,6 @@ fn sqlite_url(url: &str) -> StoreResult<String> {
     Ok(format!("sqlite://{path}?{query}"))
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn sqlite_urls() {
-        assert_eq!(
-            super::sqlite_url("sqlite::memory:").unwrap(),
-            "sqlite://:memory:?mode=rwc"
-        );
-        assert_eq!(
-            super::sqlite_url("sqlite://x.db?mode=ro").unwrap(),
-            "sqlite://x.db?mode=ro"
-        );
-    }
-}
-
 /// Copies SQLite's write-ahead log into the database file twice a second, off the writer
 /// (PASSIVE: it never waits for or blocks a transaction), until the pool is closed.
 fn spawn_checkpointer(pool: AnyPool) {
@@ -189,4 +174,19 @@ fn spawn_checkpointer(pool: AnyPool) {
             }
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sqlite_urls() {
+        assert_eq!(
+            super::sqlite_url("sqlite::memory:").unwrap(),
+            "sqlite://:memory:?mode=rwc"
+        );
+        assert_eq!(
+            super::sqlite_url("sqlite://x.db?mode=ro").unwrap(),
+            "sqlite://x.db?mode=ro"
+        );
+    }
 }
