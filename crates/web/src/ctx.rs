@@ -1,6 +1,6 @@
 //! Per-request context: who is calling (session cookie or bearer token), in which language,
 //! and the CSRF token. One middleware resolves it and renders errors at the end.
-use crate::error::AppError;
+use crate::error::{AppError, AppResult};
 use crate::{AppState, i18n};
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
@@ -34,6 +34,15 @@ pub struct Identity {
 }
 
 impl Identity {
+    /// Refuses (403) unless the person may do `action`.
+    pub fn require(&self, action: domain::policy::Action) -> AppResult<()> {
+        if self.principal.allows(action) {
+            Ok(())
+        } else {
+            Err(AppError::forbidden())
+        }
+    }
+
     pub fn actor(&self, ip: Option<String>) -> store::audit::Actor {
         store::audit::Actor {
             person_id: Some(self.person.id),

@@ -5,7 +5,7 @@
 use crate::AppState;
 use crate::api_tickets::read_form;
 use crate::csrf::CsrfForm;
-use crate::ctx::{CSRF_FIELD, Ctx, Identity, PageUser};
+use crate::ctx::{CSRF_FIELD, Ctx, PageUser};
 use crate::error::{AppError, AppResult};
 use crate::html::{Shell, local_time, render, render_status, shown_on_form};
 use crate::i18n::{Tr, t_args};
@@ -29,14 +29,6 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/policy/packs/{id}", get(source_page))
         .route("/admin/policy/closures", post(closure_add))
         .route("/admin/policy/closures/{id}/delete", post(closure_remove))
-}
-
-fn require_admin(who: &Identity) -> AppResult<()> {
-    if who.principal.allows(Action::ManagePolicy) {
-        Ok(())
-    } else {
-        Err(AppError::forbidden())
-    }
 }
 
 /// A stored UTC instant as `YYYY-MM-DD HH:MM` in the operator's time zone.
@@ -159,7 +151,7 @@ async fn policy_page(
     PageUser(ctx, who): PageUser,
     Query(q): Query<PageQuery>,
 ) -> AppResult<Response> {
-    require_admin(&who)?;
+    who.require(Action::ManagePolicy)?;
     let tr = ctx.tr();
     let n = q.n.unwrap_or(0).to_string();
     let notice = match q.done.as_deref() {
@@ -361,7 +353,7 @@ async fn load_submit(
     PageUser(ctx, who): PageUser,
     req: Request,
 ) -> AppResult<Response> {
-    require_admin(&who)?;
+    who.require(Action::ManagePolicy)?;
     let multipart = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -452,7 +444,7 @@ async fn select_submit(
     PageUser(ctx, who): PageUser,
     CsrfForm(form): CsrfForm<SelectForm>,
 ) -> AppResult<Response> {
-    require_admin(&who)?;
+    who.require(Action::ManagePolicy)?;
     let result = match form.id.trim().parse::<i64>() {
         Err(_) => Err(AppError::invalid("invalid_choice", "pack")),
         Ok(id) => match policy_admin::select(&state.db, &ctx.actor(), id).await {
@@ -497,7 +489,7 @@ async fn source_page(
     PageUser(ctx, who): PageUser,
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
-    require_admin(&who)?;
+    who.require(Action::ManagePolicy)?;
     let tr = ctx.tr();
     let mut conn = state.db.reader().acquire().await?;
     let stored = store::policy_packs::get(&mut conn, id).await?;
@@ -540,7 +532,7 @@ async fn closure_add(
     PageUser(ctx, who): PageUser,
     CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    require_admin(&who)?;
+    who.require(Action::ManagePolicy)?;
     let get = |k: &str| {
         pairs
             .iter()
@@ -587,7 +579,7 @@ async fn closure_remove(
     Path(id): Path<i64>,
     CsrfForm(_): CsrfForm<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    require_admin(&who)?;
+    who.require(Action::ManagePolicy)?;
     let change = policy_admin::remove_closure(&state, &ctx.actor(), id).await?;
     Ok(Redirect::to(&format!(
         "/admin/policy?done=closure-removed&n={}#closures-title",

@@ -95,14 +95,6 @@ fn shell(ctx: &Ctx, query: Option<&str>) -> Shell {
     shell
 }
 
-fn require_agent(who: &Identity) -> AppResult<()> {
-    if who.principal.allows(Action::WorkTickets) {
-        Ok(())
-    } else {
-        Err(AppError::forbidden())
-    }
-}
-
 fn is_agent(who: &Identity) -> bool {
     who.principal.allows(Action::WorkTickets)
 }
@@ -840,7 +832,7 @@ async fn phone_page(
     State(state): State<AppState>,
     PageUser(ctx, who): PageUser,
 ) -> AppResult<Response> {
-    require_agent(&who)?;
+    who.require(Action::WorkTickets)?;
     phone_form(&state, &ctx, RaiseForm::default(), None, StatusCode::OK).await
 }
 
@@ -849,7 +841,7 @@ async fn phone_submit(
     PageUser(ctx, who): PageUser,
     CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    require_agent(&who)?;
+    who.require(Action::WorkTickets)?;
     let mut typed = RaiseForm::from_pairs(&pairs);
     typed.on_behalf_of = pair(&pairs, "caller").to_owned();
     // "Show the fields" re-renders with the chosen request type's form, nothing is saved.
@@ -1858,7 +1850,7 @@ async fn assign_submit(
     Path(number): Path<String>,
     CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    require_agent(&who)?;
+    who.require(Action::WorkTickets)?;
     let actor = ctx.actor();
     let result = if !pair(&pairs, "me").is_empty() {
         assign_to_me(&state, &who, &actor, &number).await
@@ -1927,7 +1919,7 @@ async fn escalate_submit(
     Path(number): Path<String>,
     CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    require_agent(&who)?;
+    who.require(Action::WorkTickets)?;
     let actor = ctx.actor();
     let reason = pair(&pairs, "reason").trim().to_owned();
     let result = async {
@@ -1970,7 +1962,7 @@ async fn priority_submit(
     Path(number): Path<String>,
     CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    require_agent(&who)?;
+    who.require(Action::WorkTickets)?;
     let level = |k: &str| pair(&pairs, k).trim().parse::<i64>().ok();
     let patch = TicketPatch {
         impact: level("impact"),
@@ -2003,7 +1995,7 @@ async fn fields_submit(
     Path(number): Path<String>,
     CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    require_agent(&who)?;
+    who.require(Action::WorkTickets)?;
     let g = |k: &str| Some(pair(&pairs, k).to_owned());
     // An untouched date is not sent: the stored instant has seconds the input lacks.
     let first = pair(&pairs, "first_occurrence");
@@ -2248,7 +2240,7 @@ async fn console(
     State(state): State<AppState>,
     PageUser(ctx, who): PageUser,
 ) -> AppResult<Response> {
-    require_agent(&who)?;
+    who.require(Action::WorkTickets)?;
     let tr = ctx.tr();
     let mut conn = state.db.reader().acquire().await?;
     let groups = store::groups::groups(&mut conn).await?;
@@ -2372,7 +2364,7 @@ async fn queue(
     Query(qq): Query<QueueQuery>,
     RawQuery(raw): RawQuery,
 ) -> AppResult<Response> {
-    require_agent(&who)?;
+    who.require(Action::WorkTickets)?;
     let tr = ctx.tr();
     let f = Fmt::new(&state, &ctx);
     let query = TicketQuery {
@@ -2523,7 +2515,7 @@ async fn bulk_submit(
     PageUser(ctx, who): PageUser,
     CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    require_agent(&who)?;
+    who.require(Action::WorkTickets)?;
     let back = match pair(&pairs, "back") {
         // Only back to a queue, and only what is safe in a Location header.
         b if (b.starts_with("/console/queue?") || b == "/console/queue")

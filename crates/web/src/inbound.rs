@@ -285,7 +285,7 @@ pub async fn release(
     id: i64,
     input: &ReleaseInput,
 ) -> AppResult<Taken> {
-    require_agent(agent)?;
+    agent.require(domain::policy::Action::WorkTickets)?;
     let mut conn = state.db.reader().acquire().await?;
     let message = store::inbound::get(&mut conn, id).await?;
     if !matches!(message.status.as_str(), "held" | "quarantined") {
@@ -388,7 +388,7 @@ pub async fn release(
 
 /// An agent throws a waiting message away; its text is not kept.
 pub async fn discard(state: &AppState, agent: &Identity, id: i64) -> AppResult<()> {
-    require_agent(agent)?;
+    agent.require(domain::policy::Action::WorkTickets)?;
     let mut tx = state.db.begin().await?;
     if !store::inbound::settle(
         &mut tx,
@@ -417,7 +417,7 @@ pub async fn read(
     agent: &Identity,
     id: i64,
 ) -> AppResult<store::inbound::InboundMessage> {
-    require_agent(agent)?;
+    agent.require(domain::policy::Action::WorkTickets)?;
     let mut conn = state.db.reader().acquire().await?;
     let message = store::inbound::get(&mut conn, id).await?;
     drop(conn);
@@ -434,7 +434,7 @@ pub async fn list(
     agent: &Identity,
     status: Option<&str>,
 ) -> AppResult<Vec<store::inbound::InboundMessage>> {
-    require_agent(agent)?;
+    agent.require(domain::policy::Action::WorkTickets)?;
     const STATUSES: [&str; 8] = [
         "waiting",
         "held",
@@ -463,14 +463,6 @@ pub struct ReleaseInput {
     pub subject: Option<String>,
     /// Quarantined messages: the text without the patient information.
     pub body: Option<String>,
-}
-
-fn require_agent(agent: &Identity) -> AppResult<()> {
-    if agent.principal.allows(domain::policy::Action::WorkTickets) {
-        Ok(())
-    } else {
-        Err(AppError::forbidden())
-    }
 }
 
 async fn audit(

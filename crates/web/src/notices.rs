@@ -15,22 +15,6 @@ use serde_json::json;
 use store::audit::{Actor, Event, append};
 use store::lists::{List, Member, Recipient, Who};
 
-fn require_admin(who: &Identity) -> AppResult<()> {
-    if who.principal.allows(Action::CreateOrganization) {
-        Ok(())
-    } else {
-        Err(AppError::forbidden())
-    }
-}
-
-fn require_agent(who: &Identity) -> AppResult<()> {
-    if who.principal.is_agent() {
-        Ok(())
-    } else {
-        Err(AppError::forbidden())
-    }
-}
-
 fn event(
     action: &'static str,
     entity_type: &'static str,
@@ -111,7 +95,7 @@ fn kind_of(key: &str) -> AppResult<&'static mail_template::Kind> {
 
 /// Administrators: every template, as in use.
 pub async fn templates(state: &AppState, who: &Identity) -> AppResult<Vec<TemplateSummary>> {
-    require_admin(who)?;
+    who.require(Action::CreateOrganization)?;
     let mut conn = state.db.reader().acquire().await?;
     let saved = store::mail_templates::current(&mut conn).await?;
     let current = |key: &str, locale: Locale| {
@@ -149,7 +133,7 @@ pub async fn template(
     key: &str,
     locale: &str,
 ) -> AppResult<TemplateHistory> {
-    require_admin(who)?;
+    who.require(Action::CreateOrganization)?;
     let kind = kind_of(key)?;
     let locale = parse_locale(locale)?;
     let mut conn = state.db.reader().acquire().await?;
@@ -217,7 +201,7 @@ fn checked(key: &str, input: &TemplateInput) -> AppResult<(Source, Preview)> {
 
 /// Renders a draft with example values, without saving it.
 pub fn preview(who: &Identity, key: &str, input: &TemplateInput) -> AppResult<Preview> {
-    require_admin(who)?;
+    who.require(Action::CreateOrganization)?;
     kind_of(key)?;
     Ok(checked(key, input)?.1)
 }
@@ -232,7 +216,7 @@ pub async fn save_template(
     locale: &str,
     input: &TemplateInput,
 ) -> AppResult<TemplateVersion> {
-    require_admin(who)?;
+    who.require(Action::CreateOrganization)?;
     kind_of(key)?;
     let locale = parse_locale(locale)?;
     let (source, _) = checked(key, input)?;
@@ -288,7 +272,7 @@ pub async fn create_list(
     actor: &Actor,
     input: &ListInput,
 ) -> AppResult<List> {
-    require_admin(who)?;
+    who.require(Action::CreateOrganization)?;
     let code = input.code.trim();
     if code.is_empty()
         || code.len() > 40
@@ -366,7 +350,7 @@ pub struct ListSummary {
 
 /// Agents: every list.
 pub async fn lists(state: &AppState, who: &Identity) -> AppResult<Vec<ListSummary>> {
-    require_agent(who)?;
+    who.require(Action::WorkTickets)?;
     let mut conn = state.db.reader().acquire().await?;
     let mut out = Vec::new();
     for list in store::lists::list(&mut conn).await? {
@@ -398,7 +382,7 @@ pub struct ListDetail {
 
 /// Agents: one list.
 pub async fn list(state: &AppState, who: &Identity, id: i64) -> AppResult<ListDetail> {
-    require_agent(who)?;
+    who.require(Action::WorkTickets)?;
     let mut conn = state.db.reader().acquire().await?;
     let list = store::lists::get(&mut conn, id).await?;
     Ok(ListDetail {
@@ -438,7 +422,7 @@ pub async fn add_members(
     id: i64,
     input: &MembersInput,
 ) -> AppResult<Added> {
-    require_agent(who)?;
+    who.require(Action::WorkTickets)?;
     if input.emails.len() + input.organization_ids.len() > MAX_MEMBERS_PER_REQUEST {
         return Err(AppError::invalid("too_many", "emails"));
     }
@@ -553,7 +537,7 @@ pub async fn decide_removal(
     member_id: i64,
     confirm: bool,
 ) -> AppResult<()> {
-    require_agent(who)?;
+    who.require(Action::WorkTickets)?;
     let mut tx = state.db.begin().await?;
     let list = store::lists::get(&mut tx, id).await?;
     let member = store::lists::member(&mut tx, id, member_id).await?;
@@ -628,7 +612,7 @@ pub async fn send_notice(
     actor: &Actor,
     input: &NoticeInput,
 ) -> AppResult<NoticeSent> {
-    require_agent(who)?;
+    who.require(Action::WorkTickets)?;
     let subject_en = required("subject_en", &input.subject_en, 300)?;
     let subject_fr = required("subject_fr", &input.subject_fr, 300)?;
     let body_en = required("body_en", &input.body_en, 20_000)?;
@@ -801,7 +785,7 @@ pub struct NoticeDetail {
 }
 
 pub async fn notice(state: &AppState, who: &Identity, id: i64) -> AppResult<NoticeDetail> {
-    require_agent(who)?;
+    who.require(Action::WorkTickets)?;
     let mut conn = state.db.reader().acquire().await?;
     Ok(NoticeDetail {
         notice: store::lists::notice(&mut conn, id).await?,

@@ -162,14 +162,6 @@ pub struct EndpointInput {
     pub organization_id: Option<i64>,
 }
 
-fn require_admin(who: &Identity) -> AppResult<()> {
-    if who.principal.allows(Action::CreateOrganization) {
-        Ok(())
-    } else {
-        Err(AppError::forbidden())
-    }
-}
-
 /// Registers an endpoint; the answer carries its secret, shown this once.
 pub async fn create(
     state: &AppState,
@@ -177,7 +169,7 @@ pub async fn create(
     actor: &Actor,
     input: &EndpointInput,
 ) -> AppResult<Endpoint> {
-    require_admin(who)?;
+    who.require(Action::CreateOrganization)?;
     let url = input.url.trim();
     let parsed = url::Url::parse(url).map_err(|_| AppError::invalid("invalid_url", "url"))?;
     if !matches!(parsed.scheme(), "http" | "https")
@@ -229,7 +221,7 @@ pub async fn create(
 }
 
 pub async fn list(state: &AppState, who: &Identity) -> AppResult<Vec<Endpoint>> {
-    require_admin(who)?;
+    who.require(Action::CreateOrganization)?;
     let mut conn = state.db.reader().acquire().await?;
     Ok(store::webhooks::list(&mut conn)
         .await?
@@ -244,7 +236,7 @@ pub async fn show(
     who: &Identity,
     id: i64,
 ) -> AppResult<(Endpoint, Vec<store::outbox::OutboxMessage>)> {
-    require_admin(who)?;
+    who.require(Action::CreateOrganization)?;
     let mut conn = state.db.reader().acquire().await?;
     let endpoint = store::webhooks::get(&mut conn, id).await?.without_secret();
     let log = store::outbox::for_endpoint(&mut conn, id, 100).await?;
@@ -253,7 +245,7 @@ pub async fn show(
 
 /// Turns an endpoint off; what was still queued for it is given up.
 pub async fn deactivate(state: &AppState, who: &Identity, actor: &Actor, id: i64) -> AppResult<()> {
-    require_admin(who)?;
+    who.require(Action::CreateOrganization)?;
     let mut tx = state.db.begin().await?;
     store::webhooks::get(&mut tx, id).await?;
     if !store::webhooks::deactivate(&mut tx, id).await? {
@@ -278,7 +270,7 @@ pub async fn deactivate(state: &AppState, who: &Identity, actor: &Actor, id: i64
 
 /// Queues a `webhook.test` delivery to one endpoint, to check it end to end.
 pub async fn send_test(state: &AppState, who: &Identity, id: i64) -> AppResult<i64> {
-    require_admin(who)?;
+    who.require(Action::CreateOrganization)?;
     let mut tx = state.db.begin().await?;
     let endpoint = store::webhooks::get(&mut tx, id).await?;
     if endpoint.active == 0 {
