@@ -9,15 +9,24 @@ pub async fn get_or_create(
     key: &str,
     make: impl FnOnce() -> String,
 ) -> StoreResult<String> {
+    if let Some(value) = get(conn, key).await? {
+        return Ok(value);
+    }
     sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
         .bind(key)
         .bind(make())
         .execute(&mut *conn)
         .await?;
+    get(conn, key)
+        .await?
+        .ok_or(crate::error::StoreError::NotFound)
+}
+
+async fn get(conn: &mut AnyConnection, key: &str) -> StoreResult<Option<String>> {
     Ok(
         sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
             .bind(key)
-            .fetch_one(&mut *conn)
+            .fetch_optional(&mut *conn)
             .await?,
     )
 }

@@ -1,15 +1,11 @@
 //! The organizations, services and support groups that raising a ticket checks and names,
-//! kept in memory for a few seconds. They change rarely (an administrator's edit) and every
-//! ticket reads them. An edit on this node is seen at once; an edit on another node behind
-//! the same database within [`TTL`].
+//! kept in memory for a few seconds (see [`crate::fresh`]): every ticket reads them.
 use crate::error::AppResult;
-use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use crate::fresh::Fresh;
+use std::sync::Arc;
 use store::Conn;
 use store::groups::SupportGroup;
 use store::orgs::{Organization, Service};
-
-pub const TTL: Duration = Duration::from_secs(5);
 
 pub struct Snapshot {
     pub organizations: Vec<Organization>,
@@ -43,27 +39,23 @@ impl Snapshot {
 
 #[derive(Default)]
 pub struct Directory {
-    cached: RwLock<Option<(Instant, Arc<Snapshot>)>>,
+    cached: Fresh<Snapshot>,
 }
 
 impl Directory {
     pub async fn get(&self, conn: &mut Conn) -> AppResult<Arc<Snapshot>> {
-        if let Some((at, snapshot)) = self.cached.read().expect("directory lock").as_ref()
-            && at.elapsed() < TTL
-        {
-            return Ok(snapshot.clone());
+        if let Some(snapshot) = self.cached.get() {
+            return Ok(snapshot);
         }
-        let snapshot = Arc::new(Snapshot {
+        Ok(self.cached.put(Snapshot {
             organizations: store::orgs::list(conn, &domain::policy::OrgScope::All).await?,
             services: store::orgs::services(conn).await?,
             groups: store::groups::groups(conn).await?,
-        });
-        *self.cached.write().expect("directory lock") = Some((Instant::now(), snapshot.clone()));
-        Ok(snapshot)
+        }))
     }
 
     /// Called after an edit of organizations, services or groups on this node.
     pub fn changed(&self) {
-        *self.cached.write().expect("directory lock") = None;
+        self.cached.clear();
     }
 }

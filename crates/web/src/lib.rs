@@ -11,6 +11,7 @@ pub mod ctx;
 pub mod delivery;
 pub mod directory;
 pub mod error;
+pub mod fresh;
 pub mod html;
 pub mod html_mail;
 pub mod html_notices;
@@ -27,6 +28,7 @@ pub mod service;
 pub mod sla;
 pub mod smtp;
 pub mod tickets;
+pub mod tls;
 pub mod webhooks;
 
 use axum::Router;

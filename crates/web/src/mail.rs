@@ -7,6 +7,7 @@
 //! versions it was made from. Messages a person can stop (ticket notifications, list
 //! notices) carry a one-click `List-Unsubscribe` link, signed so it works without signing in.
 use crate::error::{AppError, AppResult};
+use crate::fresh::Fresh;
 use domain::mail_template::{self, Set};
 use domain::text::Locale;
 use hmac::{Hmac, Mac};
@@ -14,8 +15,7 @@ use lettre::Message;
 use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{MultiPart, SinglePart, header::ContentType};
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 use store::Conn;
 
 /// The mail domain: the public host name, or `triage.localhost` for a bare address.
@@ -107,48 +107,33 @@ impl Templates {
     }
 }
 
-/// How long a node uses the templates it read before reading them again; a save on the same
-/// node takes effect at once.
-const TEMPLATES_TTL: Duration = Duration::from_secs(5);
-
-/// When the templates were read, and what was read.
-type ReadAt = (Instant, Arc<Templates>);
-
-/// Templates and the link-signing key, shared by everything on a node that sends mail.
+/// Templates and the link-signing key, shared by everything on a node that sends mail. A
+/// template saved on this node is used at once; one saved on another node within
+/// [`crate::fresh::TTL`].
 #[derive(Clone, Default)]
 pub struct Mailer {
-    templates: Arc<RwLock<Option<ReadAt>>>,
+    templates: Fresh<Templates>,
     secret: Arc<tokio::sync::OnceCell<Arc<[u8]>>>,
 }
 
 impl Mailer {
     /// What composing mail needs, read from the database when not fresh.
     pub async fn composer(&self, conn: &mut Conn, base_url: &str) -> AppResult<Composer> {
-        let cached = self
-            .templates
-            .read()
-            .expect("mail templates")
-            .as_ref()
-            .filter(|(at, _)| at.elapsed() < TEMPLATES_TTL)
-            .map(|(_, t)| t.clone());
-        let templates = match cached {
+        let templates = match self.templates.get() {
             Some(t) => t,
             None => {
                 let saved = store::mail_templates::current(conn).await?;
-                let fresh = Arc::new(Templates::build(&saved)?);
-                *self.templates.write().expect("mail templates") =
-                    Some((Instant::now(), fresh.clone()));
-                fresh
+                self.templates.put(Templates::build(&saved)?)
             }
         };
         let secret = self
             .secret
             .get_or_try_init(|| async {
-                let hex_secret = store::settings::get_or_create(conn, "mail_link_secret", || {
+                let key = store::settings::get_or_create(conn, "mail_link_secret", || {
                     store::random_token(32)
                 })
                 .await?;
-                Ok::<_, AppError>(Arc::from(hex_secret.into_bytes()))
+                Ok::<_, AppError>(Arc::from(key.into_bytes()))
             })
             .await?
             .clone();
@@ -161,7 +146,7 @@ impl Mailer {
 
     /// A template was saved: read them again before the next message.
     pub fn changed(&self) {
-        *self.templates.write().expect("mail templates") = None;
+        self.templates.clear();
     }
 }
 

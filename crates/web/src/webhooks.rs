@@ -6,42 +6,31 @@
 use crate::AppState;
 use crate::ctx::Identity;
 use crate::error::{AppError, AppResult};
+use crate::fresh::Fresh;
 use axum::http::StatusCode;
 use domain::policy::Action;
 use serde::Deserialize;
-use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 use store::Conn;
 use store::audit::{Actor, Event, append};
 use store::outbox::NewMail;
 use store::webhooks::Endpoint;
 
-/// How long a node uses its list of endpoints before reading it again (an edit on the same
-/// node clears it at once).
-const CACHE_TTL: Duration = Duration::from_secs(5);
-
-/// The active endpoints, cached: most tickets are written with no endpoint to tell, and
-/// then checking costs no query.
+/// The active endpoints, cached (see [`crate::fresh`]): most tickets are written with no
+/// endpoint to tell, and then checking costs no query.
 #[derive(Clone, Default)]
-pub struct Cache(Arc<RwLock<Option<Cached>>>);
-
-/// When the list was read, and the list.
-type Cached = (Instant, Arc<Vec<Endpoint>>);
+pub struct Cache(Fresh<Vec<Endpoint>>);
 
 impl Cache {
     pub async fn get(&self, conn: &mut Conn) -> AppResult<Arc<Vec<Endpoint>>> {
-        if let Some((at, list)) = self.0.read().expect("webhook cache").as_ref()
-            && at.elapsed() < CACHE_TTL
-        {
-            return Ok(list.clone());
+        if let Some(list) = self.0.get() {
+            return Ok(list);
         }
-        let list = Arc::new(store::webhooks::active(conn).await?);
-        *self.0.write().expect("webhook cache") = Some((Instant::now(), list.clone()));
-        Ok(list)
+        Ok(self.0.put(store::webhooks::active(conn).await?))
     }
 
     pub fn changed(&self) {
-        *self.0.write().expect("webhook cache") = None;
+        self.0.clear();
     }
 }
 
