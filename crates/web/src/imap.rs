@@ -153,10 +153,7 @@ impl ImapAccount {
 }
 
 fn decode(part: &str) -> Result<String, ImapUrlError> {
-    percent_encoding::percent_decode_str(part)
-        .decode_utf8()
-        .map(|s| s.into_owned())
-        .map_err(|_| ImapUrlError::Encoding)
+    crate::tls::percent_decoded(part).ok_or(ImapUrlError::Encoding)
 }
 
 /// Why a poll did not get through the mailbox.
@@ -662,18 +659,9 @@ async fn start_tls(
     host: &str,
     tcp: TcpStream,
 ) -> std::io::Result<tokio_rustls::client::TlsStream<TcpStream>> {
-    use tokio_rustls::rustls;
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut roots = rustls::RootCertStore::empty();
-    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(std::io::Error::other)?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    let name = rustls::pki_types::ServerName::try_from(host.to_owned())
+    let name = tokio_rustls::rustls::pki_types::ServerName::try_from(host.to_owned())
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
-    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    let connector = crate::tls::connector().map_err(std::io::Error::other)?;
     tokio::time::timeout(CONNECT_TIMEOUT, connector.connect(name, tcp))
         .await
         .map_err(|_| {

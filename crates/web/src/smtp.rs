@@ -15,7 +15,6 @@ use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter,
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -23,7 +22,6 @@ use tokio::net::TcpStream;
 use tokio::time::Instant;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::rustls::pki_types::ServerName;
-use tokio_rustls::rustls::{ClientConfig, RootCertStore};
 
 /// How long the server has for one message: connecting (when needed) and the whole
 /// exchange for it.
@@ -219,27 +217,14 @@ impl SmtpServer {
 }
 
 fn percent_decoded(text: &str) -> Result<String, String> {
-    percent_encoding::percent_decode_str(text)
-        .decode_utf8()
-        .map(|decoded| decoded.into_owned())
-        .map_err(|e| e.to_string())
+    crate::tls::percent_decoded(text).ok_or_else(|| "credentials are not UTF-8".to_owned())
 }
 
-/// The TLS settings lettre uses with its `rustls-tls` feature: the ring provider and the
-/// Mozilla roots (`webpki-roots`).
+/// TLS from the first byte, with the settings lettre uses with its `rustls-tls` feature.
 fn implicit_tls(host: &str) -> Result<Security, String> {
-    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
-    let roots = RootCertStore {
-        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-    };
-    let config = ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
     let server_name = ServerName::try_from(host.to_owned()).map_err(|e| e.to_string())?;
     Ok(Security::Implicit {
-        connector: TlsConnector::from(Arc::new(config)),
+        connector: crate::tls::connector()?,
         server_name,
     })
 }
@@ -506,7 +491,7 @@ async fn open_transaction(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Mutex;
+    use std::sync::{Arc, Mutex};
     use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
     use tokio::net::TcpListener;
 
