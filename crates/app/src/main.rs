@@ -176,13 +176,7 @@ async fn mail_ingest(config: &Config) -> anyhow::Result<()> {
         std::process::exit(EX_TEMPFAIL);
     }
     let outcome = async {
-        let db = store::Db::connect(&config.database_url).await?;
-        db.migrate().await?;
-        let base_url = config
-            .public_base_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{}", config.listen));
-        let state = web::AppState::new(db, config.web_settings(&base_url));
+        let state = cli_state(config).await?;
         anyhow::Ok(web::inbound::ingest(&state, &raw, web::inbound::Source::Cli).await)
     }
     .await;
@@ -210,6 +204,17 @@ async fn mail_ingest(config: &Config) -> anyhow::Result<()> {
     }
 }
 
+/// What a mail command needs of the server: the migrated database and the settings.
+async fn cli_state(config: &Config) -> anyhow::Result<web::AppState> {
+    let db = store::Db::connect(&config.database_url).await?;
+    db.migrate().await?;
+    let base_url = config
+        .public_base_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", config.listen));
+    Ok(web::AppState::new(db, config.web_settings(&base_url)))
+}
+
 async fn mail_poll(config: &Config) -> anyhow::Result<()> {
     const EX_UNAVAILABLE: i32 = 69;
     const EX_TEMPFAIL: i32 = 75;
@@ -219,17 +224,7 @@ async fn mail_poll(config: &Config) -> anyhow::Result<()> {
         eprintln!("error: imap_url is not set (triage.toml or TRIAGE_IMAP_URL)");
         std::process::exit(EX_CONFIG);
     };
-    let state = async {
-        let db = store::Db::connect(&config.database_url).await?;
-        db.migrate().await?;
-        let base_url = config
-            .public_base_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{}", config.listen));
-        anyhow::Ok(web::AppState::new(db, config.web_settings(&base_url)))
-    }
-    .await;
-    let state = match state {
+    let state = match cli_state(config).await {
         Ok(state) => state,
         Err(e) => {
             eprintln!("error: {e:#} (try again later)");

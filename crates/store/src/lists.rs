@@ -287,8 +287,12 @@ struct OrgAddress {
 }
 
 /// Everyone the list reaches now, one entry per address (lower case), in a stable order.
-pub async fn recipients(conn: &mut AnyConnection, list: &List) -> StoreResult<Vec<Recipient>> {
-    let rows = members(conn, list.id).await?;
+/// `rows` are the list's [`members`].
+pub async fn recipients(
+    conn: &mut AnyConnection,
+    list: &List,
+    rows: &[Member],
+) -> StoreResult<Vec<Recipient>> {
     let gone = rows.iter().filter(|m| m.status == "removed");
     let removed_people: HashSet<i64> = gone.clone().filter_map(|m| m.person_id).collect();
     let removed_orgs: HashSet<i64> = gone.clone().filter_map(|m| m.organization_id).collect();
@@ -470,14 +474,12 @@ pub async fn of_person(
 ) -> StoreResult<Vec<(List, Option<Member>)>> {
     let mut out = Vec::new();
     for list in list(conn).await? {
-        let reaches = recipients(conn, &list)
+        let rows = members(conn, list.id).await?;
+        let reaches = recipients(conn, &list, &rows)
             .await?
             .iter()
             .any(|r| r.person_id == Some(person_id));
-        let own = members(conn, list.id)
-            .await?
-            .into_iter()
-            .find(|m| m.person_id == Some(person_id));
+        let own = rows.into_iter().find(|m| m.person_id == Some(person_id));
         if reaches || own.as_ref().is_some_and(|m| m.status != "active") {
             out.push((list, own));
         }
@@ -601,22 +603,4 @@ pub async fn people_by_email(
         found.extend(query.fetch_all(&mut *conn).await?);
     }
     Ok(found)
-}
-
-pub async fn service_exists(conn: &mut AnyConnection, id: i64) -> StoreResult<bool> {
-    let found: Option<i64> = sqlx::query_scalar("SELECT id FROM services WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?;
-    Ok(found.is_some())
-}
-
-/// A ticket's id by its number, whoever may see it (for a signed link that names it).
-pub async fn ticket_id(conn: &mut AnyConnection, number: &str) -> StoreResult<Option<i64>> {
-    Ok(
-        sqlx::query_scalar("SELECT id FROM tickets WHERE number = $1")
-            .bind(number)
-            .fetch_optional(&mut *conn)
-            .await?,
-    )
 }

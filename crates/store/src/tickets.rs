@@ -313,6 +313,16 @@ pub async fn get(conn: &mut AnyConnection, scope: &TicketScope, id: i64) -> Stor
         .ok_or(StoreError::NotFound)
 }
 
+/// A ticket's id by its number, whoever may see it (for a signed link that names it).
+pub async fn id_by_number(conn: &mut AnyConnection, number: &str) -> StoreResult<Option<i64>> {
+    Ok(
+        sqlx::query_scalar("SELECT id FROM tickets WHERE number = $1")
+            .bind(number)
+            .fetch_optional(&mut *conn)
+            .await?,
+    )
+}
+
 pub async fn get_by_number(
     conn: &mut AnyConnection,
     scope: &TicketScope,

@@ -5,6 +5,7 @@ use crate::AppState;
 use crate::ctx::Identity;
 use crate::error::{AppError, AppResult};
 use crate::mail::{Audience, Draft, Unsubscribe};
+use crate::service::event;
 use axum::http::StatusCode;
 use domain::mail_template::{self, Source};
 use domain::policy::Action;
@@ -12,23 +13,8 @@ use domain::role::Role;
 use domain::text::{Email, Locale, required};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use store::audit::{Actor, Event, append};
+use store::audit::{Actor, append};
 use store::lists::{List, Member, Recipient, Who};
-
-fn event(
-    action: &'static str,
-    entity_type: &'static str,
-    id: String,
-    detail: serde_json::Value,
-) -> Event<'static> {
-    Event {
-        action,
-        entity_type,
-        entity_id: Some(id),
-        organization_id: None,
-        detail,
-    }
-}
 
 // ---------- templates ----------
 
@@ -237,6 +223,7 @@ pub async fn save_template(
             "mail_template.save",
             "mail_template",
             format!("{key}/{}", locale.as_str()),
+            None,
             json!({"version": version}),
         ),
     )
@@ -294,7 +281,7 @@ pub async fn create_list(
             let id = input
                 .service_id
                 .ok_or(AppError::invalid("required", "service_id"))?;
-            if !store::lists::service_exists(&mut tx, id).await? {
+            if state.directory.get(&mut tx).await?.service(id).is_none() {
                 return Err(AppError::invalid("unknown_service", "service_id"));
             }
             (Some(id), None)
@@ -329,7 +316,8 @@ pub async fn create_list(
         event(
             "list.create",
             "distribution_list",
-            id.to_string(),
+            id,
+            None,
             json!({"code": code, "kind": kind}),
         ),
     )
@@ -354,9 +342,11 @@ pub async fn lists(state: &AppState, who: &Identity) -> AppResult<Vec<ListSummar
     let mut conn = state.db.reader().acquire().await?;
     let mut out = Vec::new();
     for list in store::lists::list(&mut conn).await? {
-        let recipients = store::lists::recipients(&mut conn, &list).await?.len();
-        let pending_removals = store::lists::members(&mut conn, list.id)
+        let members = store::lists::members(&mut conn, list.id).await?;
+        let recipients = store::lists::recipients(&mut conn, &list, &members)
             .await?
+            .len();
+        let pending_removals = members
             .iter()
             .filter(|m| m.status == "removal_requested")
             .count();
@@ -385,9 +375,10 @@ pub async fn list(state: &AppState, who: &Identity, id: i64) -> AppResult<ListDe
     who.require(Action::WorkTickets)?;
     let mut conn = state.db.reader().acquire().await?;
     let list = store::lists::get(&mut conn, id).await?;
+    let members = store::lists::members(&mut conn, id).await?;
     Ok(ListDetail {
-        members: store::lists::members(&mut conn, id).await?,
-        recipients: store::lists::recipients(&mut conn, &list).await?,
+        recipients: store::lists::recipients(&mut conn, &list, &members).await?,
+        members,
         notices: store::lists::notices_of(&mut conn, id).await?,
         list,
     })
@@ -456,7 +447,8 @@ pub async fn add_members(
         event(
             "list.add_members",
             "distribution_list",
-            id.to_string(),
+            id,
+            None,
             json!({"added": added}),
         ),
     )
@@ -504,7 +496,8 @@ pub async fn request_removal(
     let reason = domain::text::clean("reason", &input.reason, 500)?;
     let mut tx = state.db.begin().await?;
     let list = store::lists::get(&mut tx, id).await?;
-    let receives = store::lists::recipients(&mut tx, &list)
+    let members = store::lists::members(&mut tx, id).await?;
+    let receives = store::lists::recipients(&mut tx, &list, &members)
         .await?
         .iter()
         .any(|r| r.person_id == Some(who.person.id));
@@ -519,7 +512,8 @@ pub async fn request_removal(
         event(
             "list.removal_request",
             "distribution_list",
-            id.to_string(),
+            id,
+            None,
             json!({"member": member}),
         ),
     )
@@ -575,7 +569,8 @@ pub async fn decide_removal(
                 "list.removal_decline"
             },
             "distribution_list",
-            id.to_string(),
+            id,
+            None,
             json!({"member": member_id}),
         ),
     )
@@ -630,7 +625,8 @@ pub async fn send_notice(
         return Err(AppError::invalid("required", "list_ids"));
     }
     let mut tx = state.db.begin().await?;
-    let mut reached: Vec<(Recipient, &List)> = Vec::new();
+    // Each address once, with the index of the first of the lists that reaches it.
+    let mut reached: Vec<(Recipient, usize)> = Vec::new();
     let mut lists = Vec::new();
     for id in &list_ids {
         lists.push(
@@ -640,10 +636,11 @@ pub async fn send_notice(
         );
     }
     let mut seen = std::collections::HashSet::new();
-    for list in &lists {
-        for r in store::lists::recipients(&mut tx, list).await? {
+    for (index, list) in lists.iter().enumerate() {
+        let members = store::lists::members(&mut tx, list.id).await?;
+        for r in store::lists::recipients(&mut tx, list, &members).await? {
             if seen.insert(r.email.clone()) {
-                reached.push((r, list));
+                reached.push((r, index));
             }
         }
     }
@@ -666,21 +663,12 @@ pub async fn send_notice(
     let started = std::time::Instant::now();
     // Composing is CPU work, done off the async workers in chunks; each chunk is written
     // while the next is being composed.
-    let owned: Vec<(Recipient, List)> = reached
-        .into_iter()
-        .map(|(r, list)| (r, list.clone()))
-        .collect();
-    let recipients = owned.len();
-    let texts = [
-        subject_en.clone(),
-        body_en.clone(),
-        subject_fr.clone(),
-        body_fr.clone(),
-    ];
+    let recipients = reached.len();
+    let texts = [subject_en, body_en, subject_fr, body_fr];
     let (chunks, mut composed) = tokio::sync::mpsc::channel(2);
     let composer_task = tokio::task::spawn_blocking(move || {
-        for chunk in owned.chunks(NOTICE_CHUNK) {
-            let mails = compose_notice(&composer, id, chunk, &texts);
+        for chunk in reached.chunks(NOTICE_CHUNK) {
+            let mails = compose_notice(&composer, id, &lists, chunk, &texts);
             let failed = mails.is_err();
             if chunks.blocking_send(mails).is_err() || failed {
                 break;
@@ -705,7 +693,8 @@ pub async fn send_notice(
         event(
             "notice.send",
             "notice",
-            id.to_string(),
+            id,
+            None,
             json!({"lists": list_ids, "recipients": queued}),
         ),
     )
@@ -722,10 +711,12 @@ const NOTICE_CHUNK: usize = 1000;
 fn compose_notice(
     composer: &crate::mail::Composer,
     notice_id: i64,
-    reached: &[(Recipient, List)],
+    lists: &[List],
+    reached: &[(Recipient, usize)],
     texts: &[String; 4],
 ) -> AppResult<Vec<store::outbox::NewMail>> {
-    let compose_one = |(r, list): &(Recipient, List)| {
+    let compose_one = |(r, index): &(Recipient, usize)| {
+        let list = &lists[*index];
         let en = [
             ("list", list.name_en.clone()),
             ("subject", texts[0].clone()),
@@ -856,7 +847,7 @@ pub async fn follow_link(
     };
     match &what {
         Unsubscribe::Ticket { number, person_id } => {
-            let ticket_id = store::lists::ticket_id(&mut tx, number).await?;
+            let ticket_id = store::tickets::id_by_number(&mut tx, number).await?;
             let ticket_id =
                 ticket_id.ok_or(AppError::new(StatusCode::NOT_FOUND, "invalid_link"))?;
             store::tickets::set_muted(&mut tx, ticket_id, *person_id, true).await?;
@@ -867,6 +858,7 @@ pub async fn follow_link(
                     "ticket.mute",
                     "ticket",
                     number.clone(),
+                    None,
                     json!({"via": "mail_link"}),
                 ),
             )
@@ -897,7 +889,8 @@ async fn removal_by_link(
                 event(
                     "list.removal_request",
                     "distribution_list",
-                    list_id.to_string(),
+                    list_id,
+                    None,
                     json!({"member": member, "via": "mail_link"}),
                 ),
             )

@@ -23,7 +23,7 @@ fn require(principal: &Principal, action: Action) -> AppResult<()> {
     }
 }
 
-fn event<'a>(
+pub(crate) fn event<'a>(
     action: &'a str,
     entity_type: &'a str,
     id: impl ToString,
@@ -686,48 +686,31 @@ pub async fn forgot_password(
         ip,
     };
     let person_locale = Locale::parse(&c.locale).unwrap_or(locale);
-    if org.identity_provider() != Some(domain::org::IdentityProvider::Operator) {
+    let (key, args) = if org.identity_provider() != Some(domain::org::IdentityProvider::Operator) {
         // Federated and provincial credentials cannot be reset here (actors.md).
-        state
-            .composer(&mut tx)
-            .await?
-            .send(
-                &mut tx,
-                &crate::mail::Draft {
-                    to: &c.email,
-                    audience: crate::mail::Audience::One(person_locale),
-                    key: "reset-elsewhere",
-                    args: &[(
-                        "organization",
-                        person_locale.pick(&org.name_en, &org.name_fr).to_owned(),
-                    )],
-                    fr_args: None,
-                    unsubscribe: None,
-                },
-            )
-            .await?;
+        let organization = person_locale.pick(&org.name_en, &org.name_fr).to_owned();
+        ("reset-elsewhere", vec![("organization", organization)])
     } else {
         let secret = store::auth::create_reset(&mut tx, c.id).await?;
         let link = format!("{}/reset/{secret}", state.settings.public_base_url);
-        state
-            .composer(&mut tx)
-            .await?
-            .send(
-                &mut tx,
-                &crate::mail::Draft {
-                    to: &c.email,
-                    audience: crate::mail::Audience::One(person_locale),
-                    key: "reset",
-                    args: &[
-                        ("link", link),
-                        ("minutes", store::auth::RESET_MINUTES.to_string()),
-                    ],
-                    fr_args: None,
-                    unsubscribe: None,
-                },
-            )
-            .await?;
-    }
+        let minutes = store::auth::RESET_MINUTES.to_string();
+        ("reset", vec![("link", link), ("minutes", minutes)])
+    };
+    state
+        .composer(&mut tx)
+        .await?
+        .send(
+            &mut tx,
+            &crate::mail::Draft {
+                to: &c.email,
+                audience: crate::mail::Audience::One(person_locale),
+                key,
+                args: &args,
+                fr_args: None,
+                unsubscribe: None,
+            },
+        )
+        .await?;
     append(
         &mut tx,
         &actor,
