@@ -399,17 +399,49 @@ impl Browser {
 }
 
 /// Runs the `triage` binary with a database URL; returns (status, stdout, stderr).
-pub fn run_cli(
+///
+/// Async on purpose: a test's `TestApp` runs on the test's own (single-threaded) runtime, and
+/// a blocking wait here would freeze it, possibly mid-transaction, holding SQLite's write lock
+/// while the command waits for that lock.
+pub async fn run_cli(
     bin: &str,
     database_url: &str,
     args: &[&str],
 ) -> anyhow::Result<(i32, String, String)> {
-    let out = std::process::Command::new(bin)
+    run_cli_with(bin, database_url, args, &[], None).await
+}
+
+/// [`run_cli`] with more environment variables and, optionally, bytes on standard input.
+pub async fn run_cli_with(
+    bin: &str,
+    database_url: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+    stdin: Option<&[u8]>,
+) -> anyhow::Result<(i32, String, String)> {
+    use tokio::io::AsyncWriteExt;
+    let mut child = tokio::process::Command::new(bin)
         .args(args)
         .env("TRIAGE_DATABASE_URL", database_url)
         .env_remove("TRIAGE_CONFIG")
-        .output()
+        .envs(env.iter().copied())
+        .stdin(if stdin.is_some() {
+            std::process::Stdio::piped()
+        } else {
+            std::process::Stdio::null()
+        })
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
         .context("running triage")?;
+    if let (Some(bytes), Some(mut input)) = (stdin, child.stdin.take()) {
+        input.write_all(bytes).await.context("writing to triage")?;
+    }
+    let out = child
+        .wait_with_output()
+        .await
+        .context("waiting for triage")?;
     Ok((
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),

@@ -39,7 +39,9 @@ async fn changes_and_sign_ins_are_audited_and_tampering_is_detected() {
     assert_eq!(rows[0]["actor_label"], "clinician@hhs.example");
 
     let bin = env!("CARGO_BIN_EXE_triage");
-    let (code, out, err) = run_cli(bin, &app.database_url, &["audit", "verify"]).unwrap();
+    let (code, out, err) = run_cli(bin, &app.database_url, &["audit", "verify"])
+        .await
+        .unwrap();
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("intact"), "{out}");
 
@@ -50,7 +52,9 @@ async fn changes_and_sign_ins_are_audited_and_tampering_is_detected() {
         .await
         .unwrap();
     conn.commit().await.unwrap();
-    let (code, _, err) = run_cli(bin, &app.database_url, &["audit", "verify"]).unwrap();
+    let (code, _, err) = run_cli(bin, &app.database_url, &["audit", "verify"])
+        .await
+        .unwrap();
     assert_eq!(code, 1);
     assert!(
         err.contains("TAMPERED") && err.contains("was edited"),
@@ -76,6 +80,7 @@ async fn deleting_an_audit_row_is_detected() {
         &app.database_url,
         &["audit", "verify"],
     )
+    .await
     .unwrap();
     assert_eq!(code, 1);
     assert!(err.contains("missing"), "{err}");

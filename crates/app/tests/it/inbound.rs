@@ -436,35 +436,19 @@ async fn agents_see_waiting_mail_in_the_console() {
 
 #[tokio::test]
 async fn the_command_line_takes_a_message_from_stdin() {
-    use std::io::Write;
     let app = TestApp::spawn().await;
     let bin = env!("CARGO_BIN_EXE_triage");
-    let run = |input: &str| {
-        let mut child = std::process::Command::new(bin)
-            .args(["mail", "ingest"])
-            .env("TRIAGE_DATABASE_URL", &app.database_url)
-            .env(
-                "TRIAGE_ATTACHMENTS_DIR",
-                app.config().attachments_dir.unwrap(),
-            )
-            .env_remove("TRIAGE_CONFIG")
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
+    let files = app.config().attachments_dir.unwrap();
+    let run = async |input: &str| {
+        testkit::run_cli_with(
+            bin,
+            &app.database_url,
+            &["mail", "ingest"],
+            &[("TRIAGE_ATTACHMENTS_DIR", &files)],
+            Some(input.as_bytes()),
         )
+        .await
+        .unwrap()
     };
     let raw = message(
         "clinician@hhs.example",
@@ -473,7 +457,7 @@ async fn the_command_line_takes_a_message_from_stdin() {
         "",
         "Results arrive an hour late.",
     );
-    let (code, out, err) = run(&raw);
+    let (code, out, err) = run(&raw).await;
     assert_eq!(code, 0, "{err}");
     let taken: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(taken["status"], "ticket", "{out}");
@@ -486,7 +470,7 @@ async fn the_command_line_takes_a_message_from_stdin() {
         .await;
     assert_eq!(s, 200);
     assert_eq!(t["channel"], "email");
-    let (code, _, err) = run("not a mail at all");
+    let (code, _, err) = run("not a mail at all").await;
     assert_eq!(code, 65, "{err}");
     assert!(
         err.contains("no_sender") || err.contains("malformed_message"),

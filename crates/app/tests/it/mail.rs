@@ -215,7 +215,9 @@ async fn a_sender_killed_mid_batch_delivers_every_message_exactly_once() {
     let (database_url, _dir) = testkit::fresh_database().await;
     let files = std::env::temp_dir().join(format!("triage-kill-{}", std::process::id()));
     let bin = env!("CARGO_BIN_EXE_triage");
-    let (code, _, err) = testkit::run_cli(bin, &database_url, &["migrate"]).unwrap();
+    let (code, _, err) = testkit::run_cli(bin, &database_url, &["migrate"])
+        .await
+        .unwrap();
     assert_eq!(code, 0, "{err}");
     let db = store::Db::connect(&database_url).await.unwrap();
     let mut tx = db.begin().await.unwrap();

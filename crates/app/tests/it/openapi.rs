@@ -20,13 +20,14 @@ async fn openapi_document_matches_the_snapshot() {
     );
 }
 
-#[test]
-fn the_cli_prints_the_same_document() {
+#[tokio::test]
+async fn the_cli_prints_the_same_document() {
     let (code, out, _) = testkit::run_cli(
         env!("CARGO_BIN_EXE_triage"),
         "sqlite::memory:",
         &["openapi"],
     )
+    .await
     .unwrap();
     assert_eq!(code, 0);
     let doc: serde_json::Value = serde_json::from_str(&out).unwrap();

@@ -699,6 +699,7 @@ async fn the_command_line_loads_pack_files() {
         &app.database_url,
         &["policy", "load", bad.to_str().unwrap()],
     )
+    .await
     .unwrap();
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains(&format!("line {BAD_LINE}")), "{stderr}");
@@ -711,11 +712,13 @@ async fn the_command_line_loads_pack_files() {
         &app.database_url,
         &["policy", "load", good.to_str().unwrap()],
     )
+    .await
     .unwrap();
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("Loaded priority version 2"), "{stdout}");
-    let (code, stdout, stderr) =
-        testkit::run_cli(BIN, &app.database_url, &["policy", "list"]).unwrap();
+    let (code, stdout, stderr) = testkit::run_cli(BIN, &app.database_url, &["policy", "list"])
+        .await
+        .unwrap();
     assert_eq!(code, 0, "{stderr}");
     let line = stdout
         .lines()
