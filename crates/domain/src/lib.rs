@@ -17,6 +17,7 @@ pub mod policy;
 pub mod policy_pack;
 pub mod role;
 pub mod sla;
+pub mod status_page;
 pub mod text;
 pub mod ticket;
 pub mod time;
