@@ -88,6 +88,8 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
             std::time::Duration::from_secs(config.imap_poll_seconds),
         );
     }
+    state.status.changed(&state).await;
+    web::status_snapshot::spawn_refresher(state.clone());
     spawn_job_runner(web::sla::JobContext {
         db: db.clone(),
         packs: state.packs.clone(),

@@ -24,6 +24,17 @@ pub struct Kind {
 /// A ticket's mail to the people on it. `their_number` is the partner's own ticket number
 /// (empty when none), so that both sides' numbers are quoted.
 const TICKET: &[&str] = &["number", "their_number", "summary", "link"];
+const STATUS_EVENT: &[&str] = &[
+    "title",
+    "status",
+    "notice",
+    "components",
+    "body",
+    "when",
+    "next_update",
+    "link",
+    "unsubscribe",
+];
 
 /// Every kind of message, in the order the admin page lists them.
 pub const KINDS: &[Kind] = &[
@@ -66,6 +77,22 @@ pub const KINDS: &[Kind] = &[
     Kind {
         key: "list-removal-confirmed",
         variables: &["list"],
+    },
+    Kind {
+        key: "status-incident",
+        variables: STATUS_EVENT,
+    },
+    Kind {
+        key: "status-maintenance",
+        variables: STATUS_EVENT,
+    },
+    Kind {
+        key: "status-confirm",
+        variables: &["what", "link"],
+    },
+    Kind {
+        key: "status-update-due",
+        variables: &["title", "due", "link"],
     },
     Kind {
         key: "welcome",

@@ -259,6 +259,9 @@ pub struct PolicyPack {
     service_request_matrix: Option<PriorityMatrix>,
     ladder: EscalationLadder,
     email_objective: Option<EmailObjective>,
+    /// When subscribers hear of a scheduled maintenance (`7d`, `1h`, `5bd`, `start`,
+    /// `completion`); the status page's default when the pack says nothing.
+    maintenance_notices: Vec<crate::status_page::NoticeOffset>,
     #[serde(skip)]
     incident_cells: [[usize; LEVELS]; LEVELS],
     #[serde(skip)]
@@ -411,6 +414,11 @@ impl PolicyPack {
     /// The first-response objective for email-opened incidents, if the pack sets one.
     pub fn email_objective(&self) -> Option<&EmailObjective> {
         self.email_objective.as_ref()
+    }
+
+    /// When a scheduled maintenance's subscribers are told (`7d`, `1h`, `start`, …).
+    pub fn maintenance_notices(&self) -> &[crate::status_page::NoticeOffset] {
+        &self.maintenance_notices
     }
 
     /// The same pack with one-off closures added to its calendars. Each closure names the
@@ -585,6 +593,10 @@ pub enum PolicyProblem {
     RespondAfterResolve,
     #[error("more than {max} {what}")]
     TooMany { what: &'static str, max: usize },
+    #[error(
+        "{0:?} is not a notice time: write \"7d\" (days), \"5bd\" (business days), \"1h\", \"30m\", \"start\" or \"completion\""
+    )]
+    InvalidNotice(String),
 }
 
 /// A pack file refused: what, where (a field path such as `priorities[2].incident.resolve`
@@ -626,6 +638,7 @@ impl PolicyError {
             PolicyProblem::ObjectiveNotIncreasing => "objective_not_increasing",
             PolicyProblem::RespondAfterResolve => "respond_after_resolve",
             PolicyProblem::TooMany { .. } => "too_many",
+            PolicyProblem::InvalidNotice(_) => "invalid_notice",
         }
     }
 
@@ -682,6 +695,14 @@ struct RawPack {
     priorities: Vec<Spanned<RawPriority>>,
     #[serde(default)]
     email_objective: Option<Spanned<RawEmailObjective>>,
+    #[serde(default)]
+    status_page: Option<Spanned<RawStatusPage>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStatusPage {
+    maintenance_notices: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -810,6 +831,13 @@ impl Checker<'_> {
             Some(objective) => Some(self.email_objective(objective, &calendars)?),
             None => None,
         };
+        let maintenance_notices = match &raw.status_page {
+            Some(section) => self.maintenance_notices(section)?,
+            None => crate::status_page::DEFAULT_OFFSETS
+                .iter()
+                .filter_map(|text| text.parse().ok())
+                .collect(),
+        };
         Ok(PolicyPack {
             code: code.to_owned(),
             version,
@@ -821,6 +849,7 @@ impl Checker<'_> {
             service_request_matrix,
             ladder,
             email_objective,
+            maintenance_notices,
             incident_cells,
             service_request_cells,
             source: self.text.to_owned(),
@@ -1194,6 +1223,37 @@ impl Checker<'_> {
             }
         }
         Ok((PriorityMatrix { cells: codes }, cells))
+    }
+
+    fn maintenance_notices(
+        &self,
+        spanned: &Spanned<RawStatusPage>,
+    ) -> Result<Vec<crate::status_page::NoticeOffset>, PolicyError> {
+        const MAX_NOTICES: usize = 12;
+        let raw = spanned.get_ref();
+        if raw.maintenance_notices.len() > MAX_NOTICES {
+            return Err(self.error(
+                PolicyProblem::TooMany {
+                    what: "maintenance notices",
+                    max: MAX_NOTICES,
+                },
+                "status_page.maintenance_notices".into(),
+                spanned.span(),
+            ));
+        }
+        raw.maintenance_notices
+            .iter()
+            .enumerate()
+            .map(|(index, text)| {
+                text.get_ref().parse().map_err(|_| {
+                    self.error(
+                        PolicyProblem::InvalidNotice(text.get_ref().clone()),
+                        format!("status_page.maintenance_notices[{index}]"),
+                        text.span(),
+                    )
+                })
+            })
+            .collect()
     }
 
     fn email_objective(

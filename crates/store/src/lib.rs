@@ -26,6 +26,7 @@ pub mod people;
 pub mod policy_packs;
 pub mod scope;
 pub mod settings;
+pub mod status_page;
 pub mod tickets;
 pub mod webhooks;
 

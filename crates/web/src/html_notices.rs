@@ -485,14 +485,18 @@ struct LinkPage {
     what: String,
     done: bool,
     is_list: bool,
+    is_status: bool,
 }
 
 fn link_page_for(ctx: &Ctx, token: String, target: &LinkTarget, done: bool) -> LinkPage {
     let shell = Shell::new(ctx);
     let locale: Locale = shell.tr.0;
-    let (what, is_list) = match target {
-        LinkTarget::Ticket { number } => (number.clone(), false),
-        LinkTarget::List { name_en, name_fr } => (locale.pick(name_en, name_fr).to_owned(), true),
+    let (what, is_list, is_status) = match target {
+        LinkTarget::Ticket { number } => (number.clone(), false, false),
+        LinkTarget::List { name_en, name_fr } => {
+            (locale.pick(name_en, name_fr).to_owned(), true, false)
+        }
+        LinkTarget::StatusPage { email } => (email.clone(), false, true),
     };
     LinkPage {
         shell,
@@ -500,6 +504,7 @@ fn link_page_for(ctx: &Ctx, token: String, target: &LinkTarget, done: bool) -> L
         what,
         done,
         is_list,
+        is_status,
     }
 }
 

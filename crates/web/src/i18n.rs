@@ -66,12 +66,23 @@ impl Tr {
 mod tests {
     use std::collections::BTreeSet;
 
+    /// Every .ftl file of a language, concatenated (the loader reads them all).
+    fn catalogue(lang: &str) -> String {
+        let dir = format!("{}/locales/{lang}", env!("CARGO_MANIFEST_DIR"));
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "ftl"))
+            .collect();
+        files.sort();
+        files
+            .iter()
+            .map(|p| std::fs::read_to_string(p).unwrap() + "\n")
+            .collect()
+    }
+
     fn keys(file: &str) -> BTreeSet<String> {
-        let text = std::fs::read_to_string(format!(
-            "{}/locales/{file}/main.ftl",
-            env!("CARGO_MANIFEST_DIR")
-        ))
-        .unwrap();
+        let text = catalogue(file);
         text.lines()
             .filter(|l| !l.starts_with(' ') && !l.starts_with('#') && !l.starts_with('.'))
             .filter_map(|l| l.split_once(" =").map(|(k, _)| k.trim().to_owned()))
@@ -95,15 +106,11 @@ mod tests {
         );
     }
 
-    /// Fluent refuses a file that defines a key twice, and the server would not start.
+    /// Fluent refuses a catalogue that defines a key twice, and the server would not start.
     #[test]
     fn no_key_is_defined_twice() {
         for file in ["en", "fr"] {
-            let text = std::fs::read_to_string(format!(
-                "{}/locales/{file}/main.ftl",
-                env!("CARGO_MANIFEST_DIR")
-            ))
-            .unwrap();
+            let text = catalogue(file);
             let mut seen = BTreeSet::new();
             for key in text
                 .lines()

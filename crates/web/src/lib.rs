@@ -27,6 +27,10 @@ pub mod policy_admin;
 pub mod service;
 pub mod sla;
 pub mod smtp;
+pub mod status;
+pub mod status_page_html;
+pub mod status_public;
+pub mod status_snapshot;
 pub mod tickets;
 pub mod tls;
 pub mod webhooks;
@@ -108,6 +112,8 @@ pub struct Inner {
     pub webhooks: webhooks::Cache,
     /// Mail templates in use and the key that signs unsubscribe links.
     pub mailer: mail::Mailer,
+    /// The public status page, rendered in memory.
+    pub status: status_snapshot::Live,
     /// The operator organization's id, read once: it never changes while running.
     operator_org: tokio::sync::OnceCell<i64>,
 }
@@ -157,6 +163,7 @@ impl AppState {
             packs: Arc::default(),
             webhooks: Default::default(),
             mailer: Default::default(),
+            status: Default::default(),
             operator_org: tokio::sync::OnceCell::new(),
             settings,
         }))
@@ -213,6 +220,9 @@ pub fn router(state: AppState) -> Router {
             tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
         }))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        // Added after the layers above: the public status endpoints read nothing per
+        // person and must stay cheap when everyone reloads during an outage.
+        .merge(status_public::routes().layer(middleware::from_fn(record_metrics)))
         .with_state(state)
 }
 

@@ -167,6 +167,10 @@ pub enum Unsubscribe {
         list_id: i64,
         email: String,
     },
+    /// A status-page subscription: ends it.
+    StatusSubscriber {
+        subscriber_id: i64,
+    },
 }
 
 impl Unsubscribe {
@@ -175,6 +179,7 @@ impl Unsubscribe {
             Unsubscribe::Ticket { number, person_id } => format!("t:{number}:{person_id}"),
             Unsubscribe::ListPerson { list_id, person_id } => format!("lp:{list_id}:{person_id}"),
             Unsubscribe::ListAddress { list_id, email } => format!("la:{list_id}:{email}"),
+            Unsubscribe::StatusSubscriber { subscriber_id } => format!("ss:{subscriber_id}:-"),
         }
     }
 
@@ -193,6 +198,9 @@ impl Unsubscribe {
             "la" => Unsubscribe::ListAddress {
                 list_id: a.parse().ok()?,
                 email: b.to_owned(),
+            },
+            "ss" if b == "-" => Unsubscribe::StatusSubscriber {
+                subscriber_id: a.parse().ok()?,
             },
             _ => return None,
         })
@@ -246,6 +254,29 @@ impl Composer {
             b64.encode(payload.as_bytes()),
             b64.encode(signature(&self.secret, &payload))
         )
+    }
+
+    /// A token for a link that acts for a record without signing in (`purpose` keeps the
+    /// token of one link from opening another): `{id}.{signature}`.
+    pub fn signed_id(&self, purpose: &str, id: i64) -> String {
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        format!(
+            "{id}.{}",
+            b64.encode(signature(&self.secret, &format!("{purpose}:{id}")))
+        )
+    }
+
+    /// The id a [`Composer::signed_id`] token stands for, if we signed it for `purpose`.
+    pub fn verify_signed_id(&self, purpose: &str, token: &str) -> Option<i64> {
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let (id, sig) = token.split_once('.')?;
+        let id: i64 = id.parse().ok()?;
+        let sig = b64.decode(sig).ok()?;
+        let expected = signature(&self.secret, &format!("{purpose}:{id}"));
+        let same: bool = subtle::ConstantTimeEq::ct_eq(sig.as_slice(), expected.as_slice()).into();
+        same.then_some(id)
     }
 
     /// What a link's token stands for, if we signed it.

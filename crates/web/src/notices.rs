@@ -792,6 +792,8 @@ pub enum LinkTarget {
     Ticket { number: String },
     /// Ask to leave a list.
     List { name_en: String, name_fr: String },
+    /// A status-page subscription of this address.
+    StatusPage { email: String },
 }
 
 async fn target(state: &AppState, token: &str) -> AppResult<(Unsubscribe, LinkTarget)> {
@@ -811,6 +813,14 @@ async fn target(state: &AppState, token: &str) -> AppResult<(Unsubscribe, LinkTa
             LinkTarget::List {
                 name_en: list.name_en,
                 name_fr: list.name_fr,
+            }
+        }
+        Unsubscribe::StatusSubscriber { subscriber_id } => {
+            let subscriber = store::status_page::subscriber(&mut conn, *subscriber_id)
+                .await
+                .map_err(|_| AppError::new(StatusCode::NOT_FOUND, "invalid_link"))?;
+            LinkTarget::StatusPage {
+                email: subscriber.email,
             }
         }
     };
@@ -839,6 +849,10 @@ pub async fn follow_link(
             (Some(p.id), p.email)
         }
         Unsubscribe::ListAddress { email, .. } => (None, email.clone()),
+        Unsubscribe::StatusSubscriber { .. } => match &target {
+            LinkTarget::StatusPage { email } => (None, email.clone()),
+            _ => return Err(AppError::new(StatusCode::NOT_FOUND, "invalid_link")),
+        },
     };
     let actor = Actor {
         person_id: person,
@@ -869,6 +883,22 @@ pub async fn follow_link(
         }
         Unsubscribe::ListAddress { list_id, email } => {
             removal_by_link(&mut tx, &actor, *list_id, &Who::Address(email.clone())).await?;
+        }
+        Unsubscribe::StatusSubscriber { subscriber_id } => {
+            if store::status_page::unsubscribe(&mut tx, *subscriber_id).await? {
+                append(
+                    &mut tx,
+                    &actor,
+                    event(
+                        "status.unsubscribe",
+                        "status_subscriber",
+                        subscriber_id,
+                        None,
+                        json!({"via": "mail_link"}),
+                    ),
+                )
+                .await?;
+            }
         }
     }
     tx.commit().await?;

@@ -1,0 +1,258 @@
+//! The public status endpoints, no sign-in: the page, the hosted status-page API v2, the
+//! banner, the status line and the feeds, all answered from the in-memory snapshot with
+//! `ETag`/`Last-Modified` revalidation and a few seconds of public caching. These routes
+//! skip the session middleware: they read nothing per person.
+use crate::AppState;
+use crate::status_snapshot::{Model, Snapshot};
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use domain::text::Locale;
+use serde::Deserialize;
+
+/// Seconds a browser or proxy may reuse a public body without asking again.
+const MAX_AGE_SECONDS: u32 = 5;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/status", get(page))
+        .route("/status.txt", get(status_line))
+        .route("/banner.json", get(banner_json))
+        .route("/banner.html", get(banner_html))
+        .route("/history.atom", get(atom))
+        .route("/history.rss", get(rss))
+        .route("/maintenances.ics", get(ics))
+        .route("/api/v2/{*document}", get(api_v2))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Options {
+    #[serde(default)]
+    lang: Option<String>,
+    /// The banner's environment or service (a component code).
+    #[serde(default)]
+    scope: Option<String>,
+}
+
+/// `?lang=` first, then the browser's languages, else English.
+fn locale(options: &Options, headers: &HeaderMap) -> Locale {
+    options
+        .lang
+        .as_deref()
+        .and_then(Locale::parse)
+        .or_else(|| {
+            headers
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(Locale::from_accept_language)
+        })
+        .unwrap_or(Locale::En)
+}
+
+fn serve(
+    snapshot: &Snapshot,
+    key: &str,
+    locale: Locale,
+    headers: &HeaderMap,
+    cors: bool,
+) -> Response {
+    let Some(body) = snapshot.body(key, locale) else {
+        return crate::error::AppError::not_found().into_response();
+    };
+    let fresh = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|tags| {
+            tags.split(',')
+                .any(|t| t.trim().trim_start_matches("W/") == snapshot.etag || t.trim() == "*")
+        });
+    let mut response = if fresh {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        (
+            [(header::CONTENT_TYPE, body.content_type)],
+            body.bytes.clone(),
+        )
+            .into_response()
+    };
+    let h = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&snapshot.etag) {
+        h.insert(header::ETAG, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&snapshot.last_modified) {
+        h.insert(header::LAST_MODIFIED, v);
+    }
+    h.insert(header::CACHE_CONTROL, cache_control());
+    h.insert(header::VARY, HeaderValue::from_static("Accept-Language"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if cors {
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            HeaderValue::from_static("*"),
+        );
+    }
+    response
+}
+
+fn cache_control() -> HeaderValue {
+    static VALUE: std::sync::LazyLock<HeaderValue> = std::sync::LazyLock::new(|| {
+        HeaderValue::from_str(&format!("public, max-age={MAX_AGE_SECONDS}"))
+            .expect("a valid header")
+    });
+    VALUE.clone()
+}
+
+async fn page(
+    State(state): State<AppState>,
+    Query(options): Query<Options>,
+    headers: HeaderMap,
+) -> Response {
+    let snapshot = state.status.get();
+    let mut response = serve(
+        &snapshot,
+        "page",
+        locale(&options, &headers),
+        &headers,
+        false,
+    );
+    page_security_headers(response.headers_mut());
+    response
+}
+
+fn page_security_headers(h: &mut HeaderMap) {
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+        ),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+}
+
+async fn status_line(
+    State(state): State<AppState>,
+    Query(options): Query<Options>,
+    headers: HeaderMap,
+) -> Response {
+    let snapshot = state.status.get();
+    serve(
+        &snapshot,
+        "status.txt",
+        locale(&options, &headers),
+        &headers,
+        true,
+    )
+}
+
+fn banner_key(kind: &str, snapshot: &Snapshot, options: &Options) -> String {
+    let scope = options
+        .scope
+        .as_deref()
+        .map(|s| s.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    let known = snapshot
+        .model
+        .components
+        .iter()
+        .any(|c| c.row.code == scope);
+    format!("{kind}:{}", if known { scope.as_str() } else { "" })
+}
+
+async fn banner_json(
+    State(state): State<AppState>,
+    Query(options): Query<Options>,
+    headers: HeaderMap,
+) -> Response {
+    let snapshot = state.status.get();
+    let key = banner_key("banner.json", &snapshot, &options);
+    serve(&snapshot, &key, locale(&options, &headers), &headers, true)
+}
+
+async fn banner_html(
+    State(state): State<AppState>,
+    Query(options): Query<Options>,
+    headers: HeaderMap,
+) -> Response {
+    let snapshot = state.status.get();
+    let key = banner_key("banner.html", &snapshot, &options);
+    serve(&snapshot, &key, locale(&options, &headers), &headers, true)
+}
+
+async fn atom(
+    State(state): State<AppState>,
+    Query(options): Query<Options>,
+    headers: HeaderMap,
+) -> Response {
+    let snapshot = state.status.get();
+    serve(
+        &snapshot,
+        "history.atom",
+        locale(&options, &headers),
+        &headers,
+        true,
+    )
+}
+
+async fn rss(
+    State(state): State<AppState>,
+    Query(options): Query<Options>,
+    headers: HeaderMap,
+) -> Response {
+    let snapshot = state.status.get();
+    serve(
+        &snapshot,
+        "history.rss",
+        locale(&options, &headers),
+        &headers,
+        true,
+    )
+}
+
+async fn ics(
+    State(state): State<AppState>,
+    Query(options): Query<Options>,
+    headers: HeaderMap,
+) -> Response {
+    let snapshot = state.status.get();
+    serve(
+        &snapshot,
+        "maintenances.ics",
+        locale(&options, &headers),
+        &headers,
+        true,
+    )
+}
+
+/// `/api/v2/summary.json`, `status.json`, `components.json`, `incidents.json`,
+/// `incidents/unresolved.json`, `scheduled-maintenances.json` and its `upcoming.json` and
+/// `active.json`: the hosted status-page API's documents and field names.
+async fn api_v2(
+    State(state): State<AppState>,
+    Path(document): Path<String>,
+    Query(options): Query<Options>,
+    headers: HeaderMap,
+) -> Response {
+    let snapshot = state.status.get();
+    // The API speaks English unless asked otherwise with ?lang=fr.
+    let locale = options
+        .lang
+        .as_deref()
+        .and_then(Locale::parse)
+        .unwrap_or(Locale::En);
+    serve(&snapshot, &document, locale, &headers, true)
+}
+
+/// The public page: overall status, components with their uptime bars, what is happening,
+/// what is planned and the history.
+pub fn page_html(model: &Model, locale: Locale) -> String {
+    crate::status_page_html::render(model, locale)
+}
