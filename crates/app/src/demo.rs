@@ -439,6 +439,7 @@ pub async fn load(db: &Db) -> anyhow::Result<()> {
         store::catalogue::save_canned_response(&mut tx, &canned).await?;
     }
     demo_tickets(&mut tx, db.backend(), &org_ids).await?;
+    demo_status_page(&mut tx, &service_ids, &org_ids).await?;
     append(
         &mut tx,
         &actor,
@@ -683,4 +684,585 @@ async fn person_id(tx: &mut store::Conn, email: &str) -> anyhow::Result<i64> {
     list.first()
         .map(|p| p.id)
         .with_context(|| format!("demo person {email}"))
+}
+
+/// The status page as a new user would want to see it: components in groups, 90 days of
+/// history with resolved incidents of each impact and a past maintenance, one incident
+/// still open, one maintenance in progress and one next Sunday night.
+async fn demo_status_page(
+    tx: &mut store::Conn,
+    service_ids: &std::collections::HashMap<&str, i64>,
+    org_ids: &std::collections::HashMap<String, i64>,
+) -> anyhow::Result<()> {
+    use jiff::SignedDuration as D;
+    use store::status_page as sp;
+    let now = domain::time::now();
+    let db = |t: jiff::Timestamp| domain::time::to_db(t);
+    let ago = |d: D| db(now - d);
+    let days = |n: i64| D::from_hours(24 * n);
+    let hours = |n: i64| D::from_hours(n);
+    let groups = [
+        ("Clinical viewer", "Visualiseur clinique"),
+        ("Data exchange", "Échange de données"),
+        ("Access and passwords", "Accès et mots de passe"),
+    ];
+    let mut group_ids = Vec::new();
+    for (position, (en, fr)) in groups.iter().enumerate() {
+        group_ids.push(sp::insert_group(tx, en, fr, position as i64 + 1).await?);
+    }
+    // (code, group, service, source organization, name EN, name FR, description EN, FR)
+    let components: [(
+        &str,
+        usize,
+        Option<&str>,
+        Option<&str>,
+        &str,
+        &str,
+        &str,
+        &str,
+    ); 8] = [
+        (
+            "chr-viewer",
+            0,
+            Some("CHR"),
+            None,
+            "Community Health Record viewer",
+            "Visualiseur du dossier de santé communautaire",
+            "The clinical viewer used in hospitals and clinics.",
+            "Le visualiseur clinique des hôpitaux et cliniques.",
+        ),
+        (
+            "ccd-query",
+            0,
+            None,
+            None,
+            "CCD Query",
+            "Requête CCD",
+            "Clinical documents on request from partner systems.",
+            "Documents cliniques sur demande des systèmes partenaires.",
+        ),
+        (
+            "federated-sign-in",
+            0,
+            None,
+            None,
+            "Federated sign-in",
+            "Connexion fédérée",
+            "Sign-in with a partner organization's account.",
+            "Connexion avec le compte d'une organisation partenaire.",
+        ),
+        (
+            "hl7",
+            1,
+            Some("FEEDS"),
+            None,
+            "HL7 processing",
+            "Traitement HL7",
+            "Incoming HL7 feeds from contributing organizations.",
+            "Flux HL7 entrants des organisations contributrices.",
+        ),
+        (
+            "direct-messaging",
+            1,
+            None,
+            None,
+            "Direct messaging",
+            "Messagerie Direct",
+            "Secure messages between providers.",
+            "Messages sécurisés entre fournisseurs.",
+        ),
+        (
+            "lab-lakeshore",
+            1,
+            None,
+            Some("LAB"),
+            "Data from Lakeshore Community Lab",
+            "Données du Laboratoire communautaire Lakeshore",
+            "Lab results contributed by Lakeshore Community Lab.",
+            "Résultats de laboratoire du Laboratoire communautaire Lakeshore.",
+        ),
+        (
+            "access-tool",
+            2,
+            Some("ACCESS"),
+            None,
+            "Access governance tool",
+            "Outil de gouvernance des accès",
+            "Attestations and access reviews.",
+            "Attestations et revues des accès.",
+        ),
+        (
+            "password-tool",
+            2,
+            Some("PWD"),
+            None,
+            "Self-service password tool",
+            "Outil libre-service de mots de passe",
+            "Password resets and unlocks.",
+            "Réinitialisations et déverrouillages de mots de passe.",
+        ),
+    ];
+    let mut ids = std::collections::HashMap::new();
+    for (position, (code, group, service, source, name_en, name_fr, desc_en, desc_fr)) in
+        components.iter().enumerate()
+    {
+        let fields = sp::ComponentFields {
+            code,
+            group_id: Some(group_ids[*group]),
+            service_id: service.map(|s| service_ids[s]),
+            source_organization_id: source.map(|o| org_ids[o]),
+            name_en,
+            name_fr,
+            description_en: desc_en,
+            description_fr: desc_fr,
+            position: position as i64 + 1,
+        };
+        let id = sp::insert_component(tx, &fields, "operational").await?;
+        sp::backdate_component(tx, id, &ago(days(120))).await?;
+        ids.insert(*code, id);
+    }
+    struct Past<'a> {
+        kind: &'a str,
+        title: (&'a str, &'a str),
+        impact: &'a str,
+        component: &'a str,
+        status: &'a str,
+        text: (&'a str, &'a str),
+        began: D,
+        lasted: D,
+        updates: &'a [(&'a str, i64, &'a str, &'a str)],
+    }
+    let past = [
+        Past {
+            kind: "incident",
+            title: (
+                "Community Health Record viewer unavailable",
+                "Visualiseur du dossier de santé communautaire indisponible",
+            ),
+            impact: "critical",
+            component: "chr-viewer",
+            status: "major_outage",
+            text: (
+                "The viewer does not load.",
+                "Le visualiseur ne se charge pas.",
+            ),
+            began: days(78) + hours(5),
+            lasted: hours(2),
+            updates: &[
+                (
+                    "investigating",
+                    0,
+                    "Users cannot open the viewer. We are investigating.",
+                    "Les utilisateurs ne peuvent pas ouvrir le visualiseur. Nous enquêtons.",
+                ),
+                (
+                    "identified",
+                    40,
+                    "A failed database node is the cause; failover is under way.",
+                    "Un nœud de base de données en panne est en cause; la relève est en cours.",
+                ),
+                (
+                    "monitoring",
+                    100,
+                    "The viewer is back; we are watching it.",
+                    "Le visualiseur est rétabli; nous le surveillons.",
+                ),
+                (
+                    "resolved",
+                    120,
+                    "Resolved. A review will follow.",
+                    "Résolu. Une revue suivra.",
+                ),
+            ],
+        },
+        Past {
+            kind: "incident",
+            title: ("HL7 messages delayed", "Messages HL7 retardés"),
+            impact: "major",
+            component: "hl7",
+            status: "partial_outage",
+            text: (
+                "Messages are currently queuing.",
+                "Les messages sont en file d'attente.",
+            ),
+            began: days(61) + hours(9),
+            lasted: hours(3),
+            updates: &[
+                (
+                    "investigating",
+                    0,
+                    "Incoming HL7 messages are queuing.",
+                    "Les messages HL7 entrants sont en file d'attente.",
+                ),
+                (
+                    "resolved",
+                    180,
+                    "The queue is drained; all messages were processed.",
+                    "La file est vidée; tous les messages ont été traités.",
+                ),
+            ],
+        },
+        Past {
+            kind: "incident",
+            title: (
+                "Slow searches in CCD Query",
+                "Recherches lentes dans Requête CCD",
+            ),
+            impact: "minor",
+            component: "ccd-query",
+            status: "degraded_performance",
+            text: (
+                "Searches take up to a minute.",
+                "Les recherches prennent jusqu'à une minute.",
+            ),
+            began: days(44) + hours(3),
+            lasted: hours(5),
+            updates: &[
+                (
+                    "identified",
+                    0,
+                    "An index rebuild slows searches.",
+                    "La reconstruction d'un index ralentit les recherches.",
+                ),
+                (
+                    "resolved",
+                    300,
+                    "Searches are back to normal.",
+                    "Les recherches sont revenues à la normale.",
+                ),
+            ],
+        },
+        Past {
+            kind: "incident",
+            title: (
+                "Password reset emails delayed",
+                "Courriels de réinitialisation retardés",
+            ),
+            impact: "none",
+            component: "password-tool",
+            status: "degraded_performance",
+            text: (
+                "Emails arrive up to 20 minutes late.",
+                "Les courriels arrivent avec jusqu'à 20 minutes de retard.",
+            ),
+            began: days(30) + hours(2),
+            lasted: hours(1),
+            updates: &[
+                (
+                    "monitoring",
+                    0,
+                    "Reset emails are slow; resets still work.",
+                    "Les courriels sont lents; les réinitialisations fonctionnent.",
+                ),
+                (
+                    "resolved",
+                    60,
+                    "Emails are on time again.",
+                    "Les courriels arrivent de nouveau à temps.",
+                ),
+            ],
+        },
+        Past {
+            kind: "maintenance",
+            title: (
+                "Viewer security updates",
+                "Mises à jour de sécurité du visualiseur",
+            ),
+            impact: "maintenance",
+            component: "chr-viewer",
+            status: "under_maintenance",
+            text: (
+                "Unavailable during the window.",
+                "Indisponible pendant la fenêtre.",
+            ),
+            began: days(20) + hours(2),
+            lasted: hours(3),
+            updates: &[
+                (
+                    "scheduled",
+                    -10080,
+                    "Security updates on Sunday night.",
+                    "Mises à jour de sécurité dimanche soir.",
+                ),
+                (
+                    "in_progress",
+                    0,
+                    "The maintenance has started.",
+                    "La maintenance a commencé.",
+                ),
+                (
+                    "completed",
+                    180,
+                    "The maintenance is completed.",
+                    "La maintenance est terminée.",
+                ),
+            ],
+        },
+        Past {
+            kind: "incident",
+            title: (
+                "Federated sign-in failures for some organizations",
+                "Échecs de connexion fédérée pour certaines organisations",
+            ),
+            impact: "major",
+            component: "federated-sign-in",
+            status: "partial_outage",
+            text: (
+                "Some organizations cannot sign in.",
+                "Certaines organisations ne peuvent pas se connecter.",
+            ),
+            began: days(12) + hours(14),
+            lasted: D::from_mins(90),
+            updates: &[
+                (
+                    "investigating",
+                    0,
+                    "Sign-in fails for two organizations.",
+                    "La connexion échoue pour deux organisations.",
+                ),
+                (
+                    "identified",
+                    30,
+                    "An expired certificate at the identity provider.",
+                    "Un certificat expiré chez le fournisseur d'identité.",
+                ),
+                (
+                    "resolved",
+                    90,
+                    "The certificate was renewed.",
+                    "Le certificat a été renouvelé.",
+                ),
+            ],
+        },
+    ];
+    for p in &past {
+        let start = now - p.began;
+        let end = start + p.lasted;
+        let maintenance = p.kind == "maintenance";
+        let id = sp::insert_event(
+            tx,
+            &sp::NewEvent {
+                kind: p.kind,
+                title_en: p.title.0,
+                title_fr: p.title.1,
+                impact: p.impact,
+                status: if maintenance {
+                    "scheduled"
+                } else {
+                    "investigating"
+                },
+                ticket_id: None,
+                scheduled_for: maintenance.then(|| db(start)).as_deref(),
+                scheduled_until: maintenance.then(|| db(end)).as_deref(),
+                auto_transition: true,
+                next_update_by: None,
+                created_by: None,
+                created_at: &db(start - if maintenance { days(7) } else { D::ZERO }),
+            },
+        )
+        .await?;
+        let component = ids[p.component];
+        sp::set_affected(
+            tx,
+            id,
+            &[sp::Affected {
+                event_id: id,
+                component_id: component,
+                status: p.status.into(),
+                text_en: p.text.0.into(),
+                text_fr: p.text.1.into(),
+            }],
+        )
+        .await?;
+        for (status, minutes, en, fr) in p.updates {
+            sp::insert_update(
+                tx,
+                &sp::NewUpdate {
+                    event_id: id,
+                    status,
+                    body_en: en,
+                    body_fr: fr,
+                    next_update_by: None,
+                    created_at: &db(start + D::from_mins(*minutes)),
+                    created_by: None,
+                },
+            )
+            .await?;
+        }
+        let last = p.updates.last().map(|u| u.0).unwrap_or("resolved");
+        sp::change_event(
+            tx,
+            id,
+            &sp::EventChange {
+                status: last,
+                impact: p.impact,
+                next_update_by: None,
+                at: &db(end),
+                started: maintenance,
+                resolved: true,
+            },
+        )
+        .await?;
+        sp::record_past_change(tx, component, p.status, &db(start), Some(id)).await?;
+        sp::record_past_change(tx, component, "operational", &db(end), Some(id)).await?;
+    }
+    // Open now: an incident on a partner's source of data, a maintenance in progress, and
+    // one next Sunday night.
+    let open_incident = sp::insert_event(
+        tx,
+        &sp::NewEvent {
+            kind: "incident",
+            title_en: "Lab results from Lakeshore Community Lab delayed",
+            title_fr: "Résultats du Laboratoire communautaire Lakeshore retardés",
+            impact: "minor",
+            status: "identified",
+            ticket_id: None,
+            scheduled_for: None,
+            scheduled_until: None,
+            auto_transition: false,
+            next_update_by: Some(&db(now + hours(1))),
+            created_by: None,
+            created_at: &ago(D::from_mins(40)),
+        },
+    )
+    .await?;
+    let in_progress = sp::insert_event(
+        tx,
+        &sp::NewEvent {
+            kind: "maintenance",
+            title_en: "Direct messaging upgrade",
+            title_fr: "Mise à niveau de la messagerie Direct",
+            impact: "maintenance",
+            status: "in_progress",
+            ticket_id: None,
+            scheduled_for: Some(&ago(hours(1))),
+            scheduled_until: Some(&db(now + hours(2))),
+            auto_transition: true,
+            next_update_by: None,
+            created_by: None,
+            created_at: &ago(days(9)),
+        },
+    )
+    .await?;
+    let toronto = jiff::tz::TimeZone::get("America/Toronto")?;
+    let today = now.to_zoned(toronto.clone()).date();
+    let mut sunday = today.tomorrow()?;
+    while sunday.weekday() != jiff::civil::Weekday::Sunday || sunday.since(today)?.get_days() < 3 {
+        sunday = sunday.tomorrow()?;
+    }
+    let upcoming_start = sunday.at(0, 0, 0, 0).to_zoned(toronto.clone())?.timestamp();
+    let upcoming = sp::insert_event(
+        tx,
+        &sp::NewEvent {
+            kind: "maintenance",
+            title_en: "Community Health Record viewer upgrade",
+            title_fr: "Mise à niveau du visualiseur du dossier de santé communautaire",
+            impact: "maintenance",
+            status: "scheduled",
+            ticket_id: None,
+            scheduled_for: Some(&db(upcoming_start)),
+            scheduled_until: Some(&db(upcoming_start + hours(4))),
+            auto_transition: true,
+            next_update_by: None,
+            created_by: None,
+            created_at: &ago(days(2)),
+        },
+    )
+    .await?;
+    let open: [(i64, &str, &str, (&str, &str), (&str, &str), D); 3] = [
+        (
+            open_incident,
+            "lab-lakeshore",
+            "degraded_performance",
+            (
+                "Results arrive up to two hours late.",
+                "Les résultats arrivent avec jusqu'à deux heures de retard.",
+            ),
+            (
+                "The lab's interface engine is slow; the lab is working on it. Results will arrive late.",
+                "Le moteur d'interface du laboratoire est lent; le laboratoire s'en occupe. Les résultats arriveront en retard.",
+            ),
+            D::from_mins(40),
+        ),
+        (
+            in_progress,
+            "direct-messaging",
+            "under_maintenance",
+            (
+                "Messages wait until the end of the window.",
+                "Les messages attendent la fin de la fenêtre.",
+            ),
+            (
+                "The upgrade has started. Messages sent meanwhile are delivered afterwards.",
+                "La mise à niveau a commencé. Les messages envoyés entre-temps seront livrés ensuite.",
+            ),
+            hours(1),
+        ),
+        (
+            upcoming,
+            "chr-viewer",
+            "under_maintenance",
+            (
+                "Unavailable during the window.",
+                "Indisponible pendant la fenêtre.",
+            ),
+            (
+                "The viewer will be upgraded to the new release; it is unavailable during the window.",
+                "Le visualiseur passera à la nouvelle version; il sera indisponible pendant la fenêtre.",
+            ),
+            days(2),
+        ),
+    ];
+    for (event, code, status, text, body, since) in open {
+        let component = ids[code];
+        sp::set_affected(
+            tx,
+            event,
+            &[sp::Affected {
+                event_id: event,
+                component_id: component,
+                status: status.into(),
+                text_en: text.0.into(),
+                text_fr: text.1.into(),
+            }],
+        )
+        .await?;
+        let event_row = sp::event(tx, event).await?;
+        sp::insert_update(
+            tx,
+            &sp::NewUpdate {
+                event_id: event,
+                status: &event_row.status,
+                body_en: body.0,
+                body_fr: body.1,
+                next_update_by: event_row.next_update_by.as_deref(),
+                created_at: &ago(since),
+                created_by: None,
+            },
+        )
+        .await?;
+        if event != upcoming {
+            sp::set_component_status(tx, component, status, &ago(since), Some(event)).await?;
+            if event == in_progress {
+                sp::change_event(
+                    tx,
+                    event,
+                    &sp::EventChange {
+                        status: "in_progress",
+                        impact: "maintenance",
+                        next_update_by: None,
+                        at: &ago(since),
+                        started: true,
+                        resolved: false,
+                    },
+                )
+                .await?;
+            }
+        }
+        // The notices of the demo's past are taken as sent.
+        sp::record_notice(tx, event, "scheduled", 0).await?;
+        sp::record_notice(tx, event, "before:7d", 0).await?;
+    }
+    sp::bump(tx).await?;
+    Ok(())
 }

@@ -1,9 +1,27 @@
 //! Instants are stored in UTC as fixed-width RFC 3339 text with microseconds, so that text
 //! order is time order on every backend and values round-trip exactly.
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
+use std::sync::atomic::{AtomicI64, Ordering};
 
+/// How far this process's clock is ahead of the wall clock, in microseconds: zero unless a
+/// test moved it to see what happens in two weeks.
+static AHEAD_MICROS: AtomicI64 = AtomicI64::new(0);
+
+/// The current instant, as every rule and every stored time sees it.
 pub fn now() -> Timestamp {
-    truncate(Timestamp::now())
+    let ahead = SignedDuration::from_micros(AHEAD_MICROS.load(Ordering::Relaxed));
+    truncate(
+        Timestamp::now()
+            .saturating_add(ahead)
+            .unwrap_or(Timestamp::MAX),
+    )
+}
+
+/// Moves this process's clock forward by `by` (tests of schedules: maintenance notices a
+/// week ahead, reminders). Every instant from [`now`] is then that much later.
+pub fn advance(by: SignedDuration) {
+    let micros = i64::try_from(by.as_micros()).unwrap_or(i64::MAX);
+    AHEAD_MICROS.fetch_add(micros, Ordering::Relaxed);
 }
 
 /// PostgreSQL and our text format keep microseconds; drop the rest.

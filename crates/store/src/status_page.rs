@@ -377,6 +377,22 @@ pub async fn changes_since(conn: &mut AnyConnection, since: &str) -> StoreResult
     .await?)
 }
 
+/// Dates a component's creation (and its first status) back, for history brought in from
+/// elsewhere (demo data).
+pub async fn backdate_component(conn: &mut AnyConnection, id: i64, at: &str) -> StoreResult<()> {
+    sqlx::query("UPDATE status_components SET created_at = $1, updated_at = $1 WHERE id = $2")
+        .bind(at)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("UPDATE status_component_changes SET at = $1 WHERE component_id = $2")
+        .bind(at)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
 /// Writes a status change at a chosen time, for history brought in from elsewhere (demo data).
 pub async fn record_past_change(
     conn: &mut AnyConnection,
@@ -432,6 +448,27 @@ pub async fn insert_event(conn: &mut AnyConnection, new: &NewEvent<'_>) -> Store
 pub async fn event(conn: &mut AnyConnection, id: i64) -> StoreResult<Event> {
     let row: EventRow = sqlx::query_as(&format!(
         "SELECT {EVENT_COLUMNS} FROM status_events WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    Ok(row.into())
+}
+
+/// An event read to be changed: on PostgreSQL its row stays locked until the transaction
+/// ends, so two nodes changing it at once take turns (SQLite has one writer anyway).
+pub async fn event_to_change(
+    conn: &mut AnyConnection,
+    backend: crate::Backend,
+    id: i64,
+) -> StoreResult<Event> {
+    let lock = match backend {
+        crate::Backend::Postgres => " FOR UPDATE",
+        crate::Backend::Sqlite => "",
+    };
+    let row: EventRow = sqlx::query_as(&format!(
+        "SELECT {EVENT_COLUMNS} FROM status_events WHERE id = $1{lock}"
     ))
     .bind(id)
     .fetch_optional(&mut *conn)

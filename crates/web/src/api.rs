@@ -3,6 +3,7 @@
 use crate::AppState;
 use crate::api_mail;
 use crate::api_notices;
+use crate::api_status as st;
 use crate::api_tickets as t;
 use crate::ctx::{ApiUser, Ctx};
 use crate::error::{AppError, AppResult};
@@ -175,6 +176,20 @@ fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(api_notices::my_lists))
         .routes(routes!(api_notices::send_notice))
         .routes(routes!(api_notices::get_notice))
+        .routes(routes!(st::list_components, st::create_component))
+        .routes(routes!(st::update_component))
+        .routes(routes!(st::set_component_status))
+        .routes(routes!(st::list_groups, st::create_group))
+        .routes(routes!(st::update_group))
+        .routes(routes!(st::list_events))
+        .routes(routes!(st::get_event))
+        .routes(routes!(st::post_update))
+        .routes(routes!(st::create_incident))
+        .routes(routes!(st::create_maintenance))
+        .routes(routes!(st::reschedule))
+        .routes(routes!(st::publish_ticket))
+        .routes(routes!(st::list_banners, st::set_banner))
+        .routes(routes!(st::clear_banner))
         .merge(
             // Uploads stream and are capped per file in `read_multipart`, not by the
             // 1 MB limit that guards JSON bodies.

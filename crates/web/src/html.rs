@@ -60,6 +60,7 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::html_mail::routes())
         .merge(crate::html_mail::webhook_routes())
         .merge(crate::html_notices::routes())
+        .merge(crate::html_status::routes())
 }
 
 async fn css() -> Response {

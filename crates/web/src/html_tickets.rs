@@ -1645,6 +1645,10 @@ fn event_views(
                         &[("target", what), ("count", i(&d["count"]).to_string())],
                     )
                 }
+                "status_published" => say(
+                    "ev-status_published",
+                    &[("title", s("title")), ("impact", s("impact"))],
+                ),
                 "watching" => tr.t("ev-watching"),
                 "unwatching" => tr.t("ev-unwatching"),
                 other => say("ev-other", &[("kind", other.to_owned())]),

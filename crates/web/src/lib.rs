@@ -5,6 +5,7 @@
 pub mod api;
 pub mod api_mail;
 pub mod api_notices;
+pub mod api_status;
 pub mod api_tickets;
 pub mod csrf;
 pub mod ctx;
@@ -16,6 +17,7 @@ pub mod html;
 pub mod html_mail;
 pub mod html_notices;
 pub mod html_policy;
+pub mod html_status;
 pub mod html_tickets;
 pub mod i18n;
 pub mod imap;

@@ -628,6 +628,20 @@ pub async fn post_update(
     id: i64,
     input: &UpdateInput,
 ) -> AppResult<Posted> {
+    post_update_if(state, actor, id, input, None)
+        .await?
+        .ok_or_else(AppError::internal)
+}
+
+/// [`post_update`], only while the event's status is still `expected` (the scheduler's
+/// start and completion: of two nodes, or a node and the desk, one moves it).
+async fn post_update_if(
+    state: &AppState,
+    actor: &Actor,
+    id: i64,
+    input: &UpdateInput,
+    expected: Option<&str>,
+) -> AppResult<Option<Posted>> {
     let body_en = text(&input.body_en, "body_en", MAX_TEXT, true)?;
     let body_fr = text(&input.body_fr, "body_fr", MAX_TEXT, true)?;
     let next_update_by = match &input.next_update_by {
@@ -635,7 +649,10 @@ pub async fn post_update(
         _ => None,
     };
     let mut tx = state.db.begin().await?;
-    let current = sp::event(&mut tx, id).await?;
+    let current = sp::event_to_change(&mut tx, state.db.backend(), id).await?;
+    if expected.is_some_and(|status| status != current.status) {
+        return Ok(None);
+    }
     let (status, impact, started, resolved) = if current.kind == INCIDENT {
         let from: IncidentStatus = parse(&current.status, "status")?;
         let to: IncidentStatus = parse(&input.status, "status")?;
@@ -744,10 +761,12 @@ pub async fn post_update(
     )
     .await?;
     let key = if resolved {
-        if current.kind == MAINTENANCE {
-            "completion".to_owned()
-        } else {
+        if current.kind == INCIDENT {
             "resolution".to_owned()
+        } else if status == MaintenanceStatus::Cancelled.as_str() {
+            "cancelled".to_owned()
+        } else {
+            "completion".to_owned()
         }
     } else if started && current.started_at.is_none() {
         "start".to_owned()
@@ -757,10 +776,10 @@ pub async fn post_update(
     notify(state, &mut tx, id, &key).await?;
     tx.commit().await?;
     state.status.changed(state).await;
-    Ok(Posted {
+    Ok(Some(Posted {
         event_id: id,
         update_id,
-    })
+    }))
 }
 
 // ---------- maintenances ----------
@@ -1184,6 +1203,13 @@ fn notice_label(key: &str, locale: Locale) -> String {
                 "Completed"
             }
         }
+        "cancelled" => {
+            if fr {
+                "Annulée"
+            } else {
+                "Cancelled"
+            }
+        }
         "resolution" => {
             if fr {
                 "Résolu"
@@ -1240,7 +1266,7 @@ pub async fn run_due(state: &AppState) -> AppResult<()> {
         let status = MaintenanceStatus::from_str(&m.status).unwrap_or(MaintenanceStatus::Scheduled);
         if m.auto_transition && status == MaintenanceStatus::Scheduled && now >= start && now < end
         {
-            post_update(
+            post_update_if(
                 state,
                 &system,
                 m.id,
@@ -1252,12 +1278,13 @@ pub async fn run_due(state: &AppState) -> AppResult<()> {
                     components: None,
                     next_update_by: None,
                 },
+                Some(&m.status),
             )
             .await?;
             continue;
         }
         if m.auto_transition && status != MaintenanceStatus::Completed && now >= end {
-            post_update(
+            post_update_if(
                 state,
                 &system,
                 m.id,
@@ -1269,6 +1296,7 @@ pub async fn run_due(state: &AppState) -> AppResult<()> {
                     components: None,
                     next_update_by: None,
                 },
+                Some(&m.status),
             )
             .await?;
             continue;
@@ -1402,4 +1430,165 @@ async fn desk_address(
     let person = store::people::get(conn, &domain::policy::OrgScope::All, person).await?;
     let locale = Locale::parse(&person.locale).unwrap_or_default();
     Ok(Some((person.email, locale)))
+}
+
+// ---------- reading, for the console and the API ----------
+
+/// An incident or maintenance with everything the desk sees of it.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct EventDetail {
+    pub event: Event,
+    pub affected: Vec<Affected>,
+    /// Newest first.
+    pub updates: Vec<sp::Update>,
+    /// Notices sent (`scheduled`, `before:7d`, `update:12`, `reminder:…`), with how many
+    /// subscribers each reached.
+    pub notices: Vec<sp::Notice>,
+    /// A critical incident's next update is due by then (RFC 3339).
+    pub next_update_due: Option<String>,
+    /// The desk ticket it was published from.
+    pub ticket_number: Option<String>,
+}
+
+pub async fn detail(conn: &mut store::Conn, id: i64) -> AppResult<EventDetail> {
+    let event = sp::event(conn, id).await?;
+    let affected = sp::affected_of(conn, id).await?;
+    let updates = sp::updates_of(conn, id).await?;
+    let notices = sp::notices_of(conn, id).await?;
+    let next_update_due = if event.resolved_at.is_none() && event.kind == INCIDENT {
+        next_update_due(&event).map(domain::time::to_db)
+    } else {
+        None
+    };
+    let ticket_number = match event.ticket_id {
+        Some(ticket) => Some(
+            store::tickets::get(conn, &crate::sla::everything(), ticket)
+                .await?
+                .number,
+        ),
+        None => None,
+    };
+    Ok(EventDetail {
+        event,
+        affected,
+        updates,
+        notices,
+        next_update_due,
+        ticket_number,
+    })
+}
+
+/// Events open now or closed in the last 90 days, newest first.
+pub async fn recent(conn: &mut store::Conn) -> AppResult<Vec<Event>> {
+    let since = domain::time::now() - jiff::SignedDuration::from_hours(24 * 90);
+    Ok(sp::events_since(conn, &domain::time::to_db(since)).await?)
+}
+
+// ---------- publishing a desk incident ----------
+
+/// What the desk adds when it publishes one of its incidents on the status page. The
+/// title defaults to the ticket's summary, the impact to its priority (1 critical, 2
+/// major, 3 minor, 4 none), the components to those of the ticket's service.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PublishInput {
+    #[serde(default)]
+    pub title_en: Option<String>,
+    #[serde(default)]
+    pub title_fr: Option<String>,
+    #[serde(default)]
+    pub impact: Option<String>,
+    pub body_en: String,
+    pub body_fr: String,
+    #[serde(default)]
+    pub components: Option<Vec<AffectedInput>>,
+    #[serde(default)]
+    pub next_update_by: Option<String>,
+    /// Set the login-page banner; default: for priority 1 and 2 (P1/P2, Sev 1/2).
+    #[serde(default)]
+    pub banner: Option<bool>,
+}
+
+pub fn impact_of_priority(rank: i64) -> IncidentImpact {
+    match rank {
+        1 => IncidentImpact::Critical,
+        2 => IncidentImpact::Major,
+        3 => IncidentImpact::Minor,
+        _ => IncidentImpact::None,
+    }
+}
+
+/// Publishes a desk incident: the status-page incident, its first update and notice, and
+/// (for priority 1 and 2) the banner, in one step. A ticket is published once; after that
+/// the desk posts updates to its status-page incident.
+pub async fn publish_ticket(
+    state: &AppState,
+    actor: &Actor,
+    scope: &domain::policy::TicketScope,
+    number: &str,
+    input: &PublishInput,
+) -> AppResult<Posted> {
+    let mut conn = state.db.reader().acquire().await?;
+    let ticket = store::tickets::get_by_number(&mut conn, scope, number).await?;
+    if ticket.kind != "incident" {
+        return Err(AppError::invalid("invalid_choice", "kind").with_arg("value", ticket.kind));
+    }
+    if let Some(existing) = sp::event_of_ticket(&mut conn, ticket.id).await?
+        && existing.resolved_at.is_none()
+    {
+        return Err(
+            AppError::new(axum::http::StatusCode::CONFLICT, "already_published")
+                .with_detail(json!({"event_id": existing.id})),
+        );
+    }
+    let components = match &input.components {
+        Some(list) => list.clone(),
+        None => sp::components(&mut conn)
+            .await?
+            .into_iter()
+            .filter(|c| c.service_id.is_some() && c.service_id == ticket.service_id)
+            .map(|c| AffectedInput {
+                component_id: c.id,
+                status: String::new(),
+                text_en: String::new(),
+                text_fr: String::new(),
+            })
+            .collect(),
+    };
+    drop(conn);
+    let impact = match &input.impact {
+        Some(v) if !v.trim().is_empty() => v.clone(),
+        _ => impact_of_priority(ticket.priority).as_str().to_owned(),
+    };
+    let pick = |v: &Option<String>| {
+        v.as_deref()
+            .filter(|t| !t.trim().is_empty())
+            .unwrap_or(&ticket.summary)
+            .to_owned()
+    };
+    let incident = IncidentInput {
+        title_en: pick(&input.title_en),
+        title_fr: pick(&input.title_fr),
+        impact: impact.clone(),
+        status: None,
+        body_en: input.body_en.clone(),
+        body_fr: input.body_fr.clone(),
+        components,
+        next_update_by: input.next_update_by.clone(),
+        banner: Some(input.banner.unwrap_or(ticket.priority <= 2)),
+    };
+    let posted = create_incident(state, actor, &incident, Some(ticket.id)).await?;
+    let mut tx = state.db.begin().await?;
+    store::tickets::add_event(
+        &mut tx,
+        ticket.id,
+        actor,
+        "status_published",
+        true,
+        None,
+        json!({"event_id": posted.event_id, "title": incident.title_en, "impact": impact}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(posted)
 }

@@ -253,7 +253,7 @@ pub fn spawn_refresher(state: AppState) {
             if let Err(e) = state.status.refresh(&state).await {
                 tracing::warn!(code = e.code, "status page snapshot");
             }
-            if ticks % 5 == 0
+            if ticks.is_multiple_of(5)
                 && let Err(e) = crate::status::run_due(&state).await
             {
                 tracing::warn!(code = e.code, "status page schedule");
