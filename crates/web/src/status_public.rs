@@ -18,6 +18,7 @@ const MAX_AGE_SECONDS: u32 = 5;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/status", get(page))
+        .route("/status/events/{id}", get(event_page))
         .route("/status.txt", get(status_line))
         .route("/banner.json", get(banner_json))
         .route("/banner.html", get(banner_html))
@@ -123,6 +124,48 @@ async fn page(
     page_security_headers(response.headers_mut());
     response
 }
+
+/// `/status/events/{id}`: one incident or maintenance, from the snapshot. An id the snapshot
+/// does not hold (unknown, or closed before the page's window) is a 404 page with the same
+/// caching headers, so a burst of requests for it costs no more than the page.
+async fn event_page(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(options): Query<Options>,
+    headers: HeaderMap,
+) -> Response {
+    let snapshot = state.status.get();
+    let locale = locale(&options, &headers);
+    let known = id
+        .parse::<i64>()
+        .ok()
+        .filter(|id| snapshot.model.event(*id).is_some());
+    let mut response = match known {
+        Some(id) => serve(&snapshot, &event_key(id), locale, &headers, false),
+        None => {
+            // Conditional headers do not apply to an error (RFC 9110 §13.2.1): never a 304.
+            let mut response = serve(
+                &snapshot,
+                MISSING_EVENT_KEY,
+                locale,
+                &HeaderMap::new(),
+                false,
+            );
+            *response.status_mut() = StatusCode::NOT_FOUND;
+            response
+        }
+    };
+    page_security_headers(response.headers_mut());
+    response
+}
+
+/// The snapshot's key of an event's page.
+pub fn event_key(id: i64) -> String {
+    format!("event:{id}")
+}
+
+/// The snapshot's key of the page for an unknown event.
+pub const MISSING_EVENT_KEY: &str = "event:missing";
 
 fn page_security_headers(h: &mut HeaderMap) {
     h.insert(
@@ -255,4 +298,24 @@ async fn api_v2(
 /// what is planned and the history.
 pub fn page_html(model: &Model, locale: Locale) -> String {
     crate::status_page_html::render(model, locale)
+}
+
+/// Every event's page (keyed by [`event_key`]) and the page of an unknown one
+/// ([`MISSING_EVENT_KEY`]).
+pub fn event_pages(model: &Model, locale: Locale) -> Vec<(String, String)> {
+    let mut pages: Vec<(String, String)> = model
+        .events
+        .iter()
+        .map(|e| {
+            (
+                event_key(e.row.id),
+                crate::status_page_html::render_event(model, e, locale),
+            )
+        })
+        .collect();
+    pages.push((
+        MISSING_EVENT_KEY.to_owned(),
+        crate::status_page_html::render_missing_event(model, locale),
+    ));
+    pages
 }

@@ -417,6 +417,9 @@ fn render(version: i64, model: Model) -> Snapshot {
             "text/html; charset=utf-8",
             crate::status_public::page_html(&model, locale),
         );
+        for (key, html) in crate::status_public::event_pages(&model, locale) {
+            put(&key, locale, "text/html; charset=utf-8", html);
+        }
     }
     Snapshot {
         version,

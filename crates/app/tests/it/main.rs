@@ -14,5 +14,6 @@ mod policy;
 mod signin;
 mod sla;
 mod status;
+mod status_public;
 mod tickets;
 mod webhooks;
