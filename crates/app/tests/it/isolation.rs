@@ -211,6 +211,15 @@ async fn nothing_of_another_organization_is_readable_or_writable() {
                         "{email} {route} answered {status}: {response}"
                     );
                 }
+                // The status page's desk side: the operator's agents only.
+                r if r.contains(" /api/v1/status/") && !r.contains("/subscriptions")
+                    || r == "POST /api/v1/tickets/{number}/publish" =>
+                {
+                    assert!(
+                        status.is_client_error(),
+                        "{email} {route} answered {status}: {response}"
+                    );
+                }
                 "POST /api/v1/auth/reset-password" => assert_eq!(status, StatusCode::GONE),
                 "GET /api/v1/audit" if email != "pa@hhs.example" => {
                     assert_eq!(status, StatusCode::FORBIDDEN)

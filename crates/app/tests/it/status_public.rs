@@ -77,7 +77,11 @@ async fn quiet_app() -> TestApp {
         .collect();
     drop(conn);
     for event in open {
-        let status = if event.kind == "incident" { "resolved" } else { "cancelled" };
+        let status = if event.kind == "incident" {
+            "resolved"
+        } else {
+            "cancelled"
+        };
         post_update(
             app.state(),
             &actor(),
