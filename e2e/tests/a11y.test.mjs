@@ -113,6 +113,13 @@ describe('accessibility (axe-core, WCAG 2.1 AA)', { timeout: 300_000 }, () => {
     await check(t, '/signin (password step)', anon);
   });
 
+  for (const path of ['/status', '/status?lang=fr', '/status/events/1']) {
+    test(`${path} (public status page)`, async (t) => {
+      await visit(anon, path);
+      await check(t, path, anon);
+    });
+  }
+
   for (const path of ['/forgot', '/request-access']) {
     test(path, async (t) => {
       await visit(anon, path);
@@ -198,7 +205,7 @@ describe('accessibility (axe-core, WCAG 2.1 AA)', { timeout: 300_000 }, () => {
     await check(t, 'ticket page (clinician)', clinician);
   });
 
-  for (const path of ['/console', '/console/queue?group=SD', '/console/phone']) {
+  for (const path of ['/console', '/console/queue?group=SD', '/console/phone', '/console/status', '/console/status/1']) {
     test(`${path} (agent)`, async (t) => {
       await visit(agent, path);
       await check(t, `${path} (agent)`, agent);

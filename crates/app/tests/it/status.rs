@@ -726,3 +726,54 @@ async fn public_answers_are_cacheable_and_shaped_like_the_hosted_api() {
         .unwrap();
     assert!(event.contains("STATUS:CANCELLED"), "{event}");
 }
+
+/// Two nodes on one database: what the desk publishes on one shows on the other within
+/// seconds (each polls the page's version), without a restart.
+#[tokio::test]
+async fn a_publish_on_one_node_shows_on_another() {
+    let app = TestApp::spawn().await;
+    let other = app::start(&app.config()).await.unwrap();
+    let other_url = |path: &str| format!("{}{path}", other.base_url);
+    let before: Value = reqwest::get(other_url("/api/v2/incidents/unresolved.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let open_before = before["incidents"].as_array().unwrap().len();
+    let agent = app.api_as(AGENT).await;
+    let (_, components) = agent.get("/api/v1/status/components").await;
+    let (s, e) = agent
+        .post(
+            "/api/v1/status/incidents",
+            json!({
+                "title_en": "Seen everywhere", "title_fr": "Vu partout", "impact": "major",
+                "body_en": "Investigating.", "body_fr": "Nous enquêtons.",
+                "components": [{"component_id": components[0]["id"], "status": "partial_outage"}],
+            }),
+        )
+        .await;
+    assert_eq!(s, 201, "{e}");
+    let seen = testkit::eventually(
+        async || {
+            let doc: Value = reqwest::get(other_url("/api/v2/incidents/unresolved.json"))
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            doc["incidents"].as_array().unwrap().len()
+        },
+        |count| *count == open_before + 1,
+    )
+    .await;
+    assert_eq!(seen, open_before + 1);
+    let banner: Value = reqwest::get(other_url("/banner.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(banner["text"], "Seen everywhere", "{banner}");
+    other.stop().await;
+}
