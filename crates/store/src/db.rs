@@ -98,8 +98,15 @@ impl Db {
     }
 
     /// A write transaction. Everything a change writes (row, audit, outbox) goes in one.
+    ///
+    /// On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`): a deferred transaction
+    /// that read first could not take it later if another process (a second node, a
+    /// `triage` command) wrote in between, and would fail instead of waiting its turn.
     pub async fn begin(&self) -> StoreResult<Transaction<'static, Any>> {
-        Ok(self.write.begin().await?)
+        Ok(match self.backend {
+            Backend::Sqlite => self.write.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.write.begin().await?,
+        })
     }
 
     /// A connection from the write pool, for a write that is one statement: it commits on
