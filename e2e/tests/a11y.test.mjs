@@ -113,7 +113,7 @@ describe('accessibility (axe-core, WCAG 2.1 AA)', { timeout: 300_000 }, () => {
     await check(t, '/signin (password step)', anon);
   });
 
-  for (const path of ['/forgot', '/request-access']) {
+  for (const path of ['/forgot', '/request-access', '/status/subscribe']) {
     test(path, async (t) => {
       await visit(anon, path);
       await check(t, path, anon);

@@ -175,6 +175,9 @@ fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(api_notices::my_lists))
         .routes(routes!(api_notices::send_notice))
         .routes(routes!(api_notices::get_notice))
+        .routes(routes!(
+            crate::status_subscriptions::create_status_subscription
+        ))
         .merge(
             // Uploads stream and are capped per file in `read_multipart`, not by the
             // 1 MB limit that guards JSON bodies.

@@ -13,5 +13,6 @@ mod people;
 mod policy;
 mod signin;
 mod sla;
+mod status_subscriptions;
 mod tickets;
 mod webhooks;
