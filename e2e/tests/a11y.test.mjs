@@ -120,7 +120,7 @@ describe('accessibility (axe-core, WCAG 2.1 AA)', { timeout: 300_000 }, () => {
     });
   }
 
-  for (const path of ['/forgot', '/request-access']) {
+  for (const path of ['/forgot', '/request-access', '/status/subscribe']) {
     test(path, async (t) => {
       await visit(anon, path);
       await check(t, path, anon);

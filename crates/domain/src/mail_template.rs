@@ -34,6 +34,7 @@ const STATUS_EVENT: &[&str] = &[
     "next_update",
     "link",
     "unsubscribe",
+    "preferences",
 ];
 
 /// Every kind of message, in the order the admin page lists them.
@@ -88,6 +89,10 @@ pub const KINDS: &[Kind] = &[
     },
     Kind {
         key: "status-confirm",
+        variables: &["what", "link"],
+    },
+    Kind {
+        key: "status-manage",
         variables: &["what", "link"],
     },
     Kind {
@@ -275,6 +280,7 @@ pub fn sample(name: &str) -> &'static str {
         "list" => "Clinical viewer",
         "subject" => "Planned maintenance of the clinical viewer",
         "unsubscribe" => "https://triage.example/unsubscribe/…",
+        "preferences" => "https://triage.example/status/subscriptions/…",
         "name" => "Dana Clinician",
         "organization" => "Hamilton Health Sciences",
         "minutes" => "60",

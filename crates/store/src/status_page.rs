@@ -867,16 +867,61 @@ pub async fn insert_subscriber(
     .await?)
 }
 
-/// Counts a confirmation mail sent to a subscriber.
-pub async fn note_confirmation_sent(conn: &mut AnyConnection, id: i64) -> StoreResult<()> {
+/// Counts a mail sent to a subscriber because someone asked to subscribe (the
+/// confirmation, or the preferences link of one already confirmed). The count starts over
+/// when the previous one was sent before `window_start`: it is the number of such mails
+/// since the row's count last restarted, which covers every one sent after `window_start`.
+pub async fn note_confirmation_sent(
+    conn: &mut AnyConnection,
+    id: i64,
+    window_start: &str,
+) -> StoreResult<()> {
     sqlx::query(
-        "UPDATE status_subscribers SET confirmations_sent = confirmations_sent + 1,
-             last_confirmation_at = $1 WHERE id = $2",
+        "UPDATE status_subscribers SET
+             confirmations_sent = CASE
+                 WHEN last_confirmation_at IS NULL OR last_confirmation_at < $1 THEN 1
+                 ELSE confirmations_sent + 1 END,
+             last_confirmation_at = $2
+         WHERE id = $3",
     )
+    .bind(window_start)
     .bind(now_db())
     .bind(id)
     .execute(&mut *conn)
     .await?;
+    Ok(())
+}
+
+/// At least the number of subscribe mails sent to an address (all its subscriptions)
+/// since `window_start` (see [`note_confirmation_sent`]); never fewer.
+pub async fn confirmations_since(
+    conn: &mut AnyConnection,
+    email: &str,
+    window_start: &str,
+) -> StoreResult<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT CAST(COALESCE(SUM(confirmations_sent), 0) AS BIGINT) FROM status_subscribers
+         WHERE email = $1 AND last_confirmation_at >= $2",
+    )
+    .bind(email)
+    .bind(window_start)
+    .fetch_one(&mut *conn)
+    .await?)
+}
+
+/// Changes what a subscription follows (`all` or `components`; the event is dropped).
+/// `Conflict` when the address already has a subscription of that scope.
+pub async fn set_subscriber_scope(
+    conn: &mut AnyConnection,
+    id: i64,
+    scope: &str,
+) -> StoreResult<()> {
+    sqlx::query("UPDATE status_subscribers SET scope = $1, event_id = NULL WHERE id = $2")
+        .bind(scope)
+        .bind(id)
+        .execute(&mut *conn)
+        .await
+        .map_err(StoreError::unique_as("subscription_exists"))?;
     Ok(())
 }
 

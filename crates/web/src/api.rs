@@ -190,6 +190,9 @@ fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(st::publish_ticket))
         .routes(routes!(st::list_banners, st::set_banner))
         .routes(routes!(st::clear_banner))
+        .routes(routes!(
+            crate::status_subscriptions::create_status_subscription
+        ))
         .merge(
             // Uploads stream and are capped per file in `read_multipart`, not by the
             // 1 MB limit that guards JSON bodies.

@@ -33,6 +33,7 @@ pub mod status;
 pub mod status_page_html;
 pub mod status_public;
 pub mod status_snapshot;
+pub mod status_subscriptions;
 pub mod tickets;
 pub mod tls;
 pub mod webhooks;
@@ -116,6 +117,8 @@ pub struct Inner {
     pub mailer: mail::Mailer,
     /// The public status page, rendered in memory.
     pub status: status_snapshot::Live,
+    /// Status-page subscribe requests per client on this node (no mail bomb).
+    pub subscribe_clients: status_subscriptions::ClientLimit,
     /// The operator organization's id, read once: it never changes while running.
     operator_org: tokio::sync::OnceCell<i64>,
 }
@@ -166,6 +169,7 @@ impl AppState {
             webhooks: Default::default(),
             mailer: Default::default(),
             status: Default::default(),
+            subscribe_clients: Default::default(),
             operator_org: tokio::sync::OnceCell::new(),
             settings,
         }))
@@ -202,6 +206,7 @@ pub fn router(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
         .merge(html::routes())
+        .merge(status_subscriptions::routes())
         .merge(api::routes())
         .route("/healthz", get(|| async { "ok" }))
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))

@@ -1096,6 +1096,16 @@ pub async fn notify(
             Some(l) => Audience::One(l),
             None => Audience::Both,
         };
+        // Each subscriber's own preferences page (language, components, unsubscribe).
+        let preferences = format!(
+            "{}/status/subscriptions/{}",
+            state.settings.public_base_url,
+            composer.signed_id(crate::status_subscriptions::MANAGE, r.id)
+        );
+        let mut en = en.clone();
+        en.push(("preferences", preferences.clone()));
+        let mut fr = fr.clone();
+        fr.push(("preferences", preferences));
         let mut mail = composer.compose(&Draft {
             to: &r.email,
             audience,

@@ -15,5 +15,6 @@ mod signin;
 mod sla;
 mod status;
 mod status_public;
+mod status_subscriptions;
 mod tickets;
 mod webhooks;
