@@ -6,12 +6,10 @@
 // nothing); confirming shows the preferences link; the preferences page switches the
 // language to French and then unsubscribes. A tampered link is refused.
 //
-// Not covered here: a notice reaching the subscriber. On this branch incidents can only be
-// created in-process (`web::status::create_incident`): the agents' API
-// (`POST /api/v1/status/incidents`) and a command-line way are being written elsewhere.
-// The integration tests (crates/app/tests/it/status_subscriptions.rs) send real notices to
-// a real SMTP server, with their List-Unsubscribe link; add the step here once the API is
-// merged.
+// Once confirmed, an agent posts an incident from the console's status page; its notice
+// reaches the subscriber (in the outbox) with the one-click unsubscribe and preferences
+// links, and the incident shows on the public page. The integration tests
+// (crates/app/tests/it/status_subscriptions.rs) also send real notices to a real SMTP server.
 //
 // Words the pages show are read from crates/web/locales/en/*.ftl rather than retyped.
 import { strict as assert } from 'node:assert';
@@ -24,6 +22,7 @@ import {
 
 const ADMIN = 'admin@operator.example';
 const SUBSCRIBER = 'e2e-subscriber@partner.example'; // no account
+const AGENT = 'agent2@operator.example'; // an agent, prefers English
 
 // ---- words as the pages say them ---------------------------------------------------------
 
@@ -188,6 +187,35 @@ describe('status page subscriptions', { timeout: 180_000 }, () => {
     assert.equal((await page.locator('[data-testid=subscription]').innerText()).trim(),
       `${msg('status-sub-preferences-for', { what: msg('status-sub-what-all') })} ${SUBSCRIBER}`);
     await page.context().close();
+  });
+
+  test('3b. an agent posts an incident in the console and the subscriber receives its notice', async (t) => {
+    if (!preferencesUrl) return t.skip('needs the confirmed subscription from step 3');
+    const agent = await newPage(AGENT);
+    await signIn(agent, base, AGENT);
+    await agent.waitForURL(`${base}/`);
+    assert.equal((await agent.goto(`${base}/console/status`)).status(), 200);
+    const form = agent.locator('form[action="/console/status/incidents"]');
+    await form.locator('input[name=title_en]').fill('Viewer unavailable (e2e)');
+    await form.locator('input[name=title_fr]').fill('Visualiseur indisponible (e2e)');
+    await form.locator('select[name=impact]').selectOption('major');
+    await form.locator('textarea[name=body_en]').fill('We are investigating.');
+    await form.locator('textarea[name=body_fr]').fill('Nous enquêtons.');
+    await form.locator('select[name^=c]').first().selectOption('major_outage');
+    const posted = await submit(agent, form.getByRole('button', { name: msg('cs-post-incident') }));
+    assert.equal(posted.status(), 303);
+    assert.match(agent.url(), /\/console\/status\/\d+$/);
+    await agent.context().close();
+
+    const page = await newPage('public');
+    assert.equal((await page.goto(`${base}/status`)).status(), 200);
+    assert.ok((await page.content()).includes('Viewer unavailable (e2e)'), 'on the public page');
+    await page.context().close();
+
+    const mail = (await mailTo(SUBSCRIBER)).filter((m) => m.subject.includes('Viewer unavailable (e2e)'));
+    assert.equal(mail.length, 1, 'one notice to the subscriber');
+    assert.match(mail[0].raw, /List-Unsubscribe-Post: List-Unsubscribe=One-Click/i);
+    assert.ok(plainText(mail[0].raw).includes('We are investigating.'));
   });
 
   test('4. the preferences page switches to French, then unsubscribes', async (t) => {
