@@ -686,6 +686,28 @@ async fn person_id(tx: &mut store::Conn, email: &str) -> anyhow::Result<i64> {
         .with_context(|| format!("demo person {email}"))
 }
 
+/// (code, group, service, source organization, name EN, name FR, description EN, FR)
+type DemoComponent = (
+    &'static str,
+    usize,
+    Option<&'static str>,
+    Option<&'static str>,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+);
+
+/// (event, component code, its status, its line EN/FR, the update EN/FR, since how long)
+type OpenDemoEvent = (
+    i64,
+    &'static str,
+    &'static str,
+    (&'static str, &'static str),
+    (&'static str, &'static str),
+    jiff::SignedDuration,
+);
+
 /// The status page as a new user would want to see it: components in groups, 90 days of
 /// history with resolved incidents of each impact and a past maintenance, one incident
 /// still open, one maintenance in progress and one next Sunday night.
@@ -710,17 +732,7 @@ async fn demo_status_page(
     for (position, (en, fr)) in groups.iter().enumerate() {
         group_ids.push(sp::insert_group(tx, en, fr, position as i64 + 1).await?);
     }
-    // (code, group, service, source organization, name EN, name FR, description EN, FR)
-    let components: [(
-        &str,
-        usize,
-        Option<&str>,
-        Option<&str>,
-        &str,
-        &str,
-        &str,
-        &str,
-    ); 8] = [
+    let components: [DemoComponent; 8] = [
         (
             "chr-viewer",
             0,
@@ -1169,7 +1181,7 @@ async fn demo_status_page(
         },
     )
     .await?;
-    let open: [(i64, &str, &str, (&str, &str), (&str, &str), D); 3] = [
+    let open: [OpenDemoEvent; 3] = [
         (
             open_incident,
             "lab-lakeshore",
