@@ -60,7 +60,11 @@ http {
   }
 }
 EOF
+# nginx's workers run as another user: let them read the files.
+chmod a+rx "$dir"
+chmod -R a+rX "$static"
 nginx -c "$dir/nginx.conf"
+curl -sf "http://127.0.0.1:$nginx_port/api/v2/summary.json" -o /dev/null || { echo "nginx does not serve the copy" >&2; exit 1; }
 cleanup() {
   nginx -c "$dir/nginx.conf" -s stop 2>/dev/null || true
   kill "$triage_pid" 2>/dev/null || true
@@ -72,18 +76,19 @@ measure() {
   local name=$1 url=$2 report
   report="$OUT/$name.txt"
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "$url" >"$report"
-  local rps p50 p99 non2xx errors
+  local rps p50 p99 non2xx errors bytes
   rps=$(awk '/^Requests\/sec/ {print $2}' "$report")
   p50=$(awk '$1 == "50%" {print $2}' "$report")
   p99=$(awk '$1 == "99%" {print $2}' "$report")
   non2xx=$(awk -F: '/Non-2xx/ {gsub(/ /, "", $2); print $2}' "$report")
+  bytes=$(curl -s "$url" | wc -c)
   errors=$(awk '/Socket errors/ {print $0}' "$report")
-  printf '| %s | %s | %s | %s | %s | %s |\n' "$name" "$rps" "$p50" "$p99" "${non2xx:-0}" "${errors:-none}"
+  printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$name" "$bytes" "$rps" "$p50" "$p99" "${non2xx:-0}" "${errors:-none}"
 }
 
 {
-  echo "| target | requests/s | p50 | p99 | non-2xx | socket errors |"
-  echo "|---|---|---|---|---|---|"
+  echo "| target | body bytes | requests/s | p50 | p99 | non-2xx | socket errors |"
+  echo "|---|---|---|---|---|---|---|"
   measure triage-summary.json "$base/api/v2/summary.json"
   measure nginx-summary.json "http://127.0.0.1:$nginx_port/api/v2/summary.json"
   measure triage-status-page "$base/status"
