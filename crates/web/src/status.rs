@@ -163,6 +163,8 @@ fn text(value: &str, field: &'static str, max: usize, required: bool) -> AppResu
     {
         return Err(AppError::invalid("invalid_characters", field));
     }
+    // Everything here is published to the world: no patient information.
+    crate::tickets::check_phi([(field, value)])?;
     Ok(value.to_owned())
 }
 

@@ -600,6 +600,23 @@ async fn bad_input_is_refused_clearly() {
         "{e}"
     );
 
+    // The page is public: no patient information (a valid Ontario health card number).
+    let (s, e) = agent
+        .post(
+            "/api/v1/status/incidents",
+            json!({
+                "title_en": "Viewer slow", "title_fr": "Visualiseur lent", "impact": "minor",
+                "body_en": "Patient 9876543217 cannot be opened.", "body_fr": "x",
+                "components": [],
+            }),
+        )
+        .await;
+    assert_eq!(
+        (s.as_u16(), e["code"].as_str(), e["field"].as_str()),
+        (422, Some("phi_detected"), Some("body_en")),
+        "{e}"
+    );
+
     // Customers may not post.
     let clinician = app.api_as("clinician@hhs.example").await;
     let (s, _) = clinician
