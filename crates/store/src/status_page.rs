@@ -282,7 +282,8 @@ pub async fn insert_component(
     .bind(status)
     .bind(&now)
     .fetch_one(&mut *conn)
-    .await?;
+    .await
+    .map_err(StoreError::unique_as("duplicate_code"))?;
     insert_change(conn, id, status, &now, None).await?;
     Ok(id)
 }
@@ -310,7 +311,8 @@ pub async fn update_component(
     .bind(now_db())
     .bind(id)
     .execute(&mut *conn)
-    .await?;
+    .await
+    .map_err(StoreError::unique_as("duplicate_code"))?;
     if done.rows_affected() == 0 {
         return Err(StoreError::NotFound);
     }

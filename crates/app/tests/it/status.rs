@@ -600,6 +600,20 @@ async fn bad_input_is_refused_clearly() {
         "{e}"
     );
 
+    let (s, e) = app
+        .api_as("admin@operator.example")
+        .await
+        .post(
+            "/api/v1/status/components",
+            json!({"code": "chr-viewer", "name_en": "Again", "name_fr": "Encore"}),
+        )
+        .await;
+    assert_eq!(
+        (s.as_u16(), e["code"].as_str(), e["field"].as_str()),
+        (422, Some("duplicate_code"), Some("code")),
+        "{e}"
+    );
+
     // The page is public: no patient information (a valid Ontario health card number).
     let (s, e) = agent
         .post(

@@ -160,7 +160,7 @@ async fn subscribers_confirm_by_mail_get_notices_of_their_components_and_unsubsc
     let viewer = component(
         &app,
         &actor,
-        "chr-viewer",
+        "test-viewer",
         "Community Health Record",
         "Dossier de santé communautaire",
         None,
@@ -169,7 +169,7 @@ async fn subscribers_confirm_by_mail_get_notices_of_their_components_and_unsubsc
     let hl7 = component(
         &app,
         &actor,
-        "hl7",
+        "test-hl7",
         "HL7 processing",
         "Traitement HL7",
         None,
