@@ -154,7 +154,7 @@ describe('accessibility (axe-core, WCAG 2.1 AA)', { timeout: 300_000 }, () => {
     await check(t, 'person page', admin);
   });
 
-  for (const path of ['/admin/people/new', '/admin/groups', '/admin/audit', '/admin/outbox', '/profile']) {
+  for (const path of ['/admin/people/new', '/admin/groups', '/admin/audit', '/admin/outbox', '/profile', '/console/cmdb', '/console/cmdb/1']) {
     test(path, async (t) => {
       await visit(admin, path);
       await check(t, path, admin);

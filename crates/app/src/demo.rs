@@ -440,6 +440,7 @@ pub async fn load(db: &Db) -> anyhow::Result<()> {
     }
     demo_tickets(&mut tx, db.backend(), &org_ids).await?;
     demo_status_page(&mut tx, &service_ids, &org_ids).await?;
+    demo_configuration_items(&mut tx, &service_ids, &org_ids).await?;
     append(
         &mut tx,
         &actor,
@@ -1276,5 +1277,144 @@ async fn demo_status_page(
         sp::record_notice(tx, event, "before:7d", 0).await?;
     }
     sp::bump(tx).await?;
+    Ok(())
+}
+
+/// (code, kind, name EN, name FR, service, owner, environment, site)
+type DemoItem = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    &'static str,
+    Option<&'static str>,
+    Option<&'static str>,
+);
+
+/// A few configuration items behind the demo's services, and how they depend on each other.
+async fn demo_configuration_items(
+    tx: &mut store::Conn,
+    service_ids: &std::collections::HashMap<&str, i64>,
+    org_ids: &std::collections::HashMap<String, i64>,
+) -> anyhow::Result<()> {
+    use store::cmdb::{Fields, add_relation, insert};
+    let expiry =
+        domain::time::to_db(domain::time::now() + jiff::SignedDuration::from_hours(24 * 40));
+    let items: [DemoItem; 8] = [
+        (
+            "chr-viewer-app",
+            "application",
+            "Community Health Record viewer",
+            "Visualiseur du dossier de santé communautaire",
+            Some("CHR"),
+            "OPS",
+            Some("production"),
+            Some("Primary data centre"),
+        ),
+        (
+            "hl7-engine",
+            "interface",
+            "HL7 interface engine",
+            "Moteur d'interface HL7",
+            Some("FEEDS"),
+            "OPS",
+            Some("production"),
+            Some("Primary data centre"),
+        ),
+        (
+            "lab-hl7-feed",
+            "interface",
+            "Lakeshore lab results feed",
+            "Flux de résultats du laboratoire Lakeshore",
+            Some("FEEDS"),
+            "LAB",
+            Some("production"),
+            None,
+        ),
+        (
+            "vpn-lakeshore",
+            "network_connection",
+            "VPN to Lakeshore Community Lab",
+            "RPV vers le Laboratoire communautaire Lakeshore",
+            None,
+            "LAB",
+            Some("production"),
+            None,
+        ),
+        (
+            "cert-viewer-tls",
+            "certificate",
+            "Viewer TLS certificate",
+            "Certificat TLS du visualiseur",
+            Some("CHR"),
+            "OPS",
+            Some("production"),
+            None,
+        ),
+        (
+            "app-server-01",
+            "server",
+            "Application server 01",
+            "Serveur d'applications 01",
+            None,
+            "OPS",
+            Some("production"),
+            Some("Primary data centre"),
+        ),
+        (
+            "production",
+            "environment",
+            "Production",
+            "Production",
+            None,
+            "OPS",
+            None,
+            None,
+        ),
+        (
+            "dc-primary",
+            "site",
+            "Primary data centre",
+            "Centre de données principal",
+            None,
+            "OPS",
+            None,
+            None,
+        ),
+    ];
+    let mut ids = std::collections::HashMap::new();
+    for (code, kind, name_en, name_fr, service, owner, environment, site) in items {
+        let id = insert(
+            tx,
+            &Fields {
+                code,
+                kind,
+                name_en,
+                name_fr,
+                description: "",
+                service_id: service.map(|s| service_ids[s]),
+                owner_organization_id: Some(org_ids[owner]),
+                environment,
+                site,
+                status: "active",
+                expires_at: (kind == "certificate").then_some(expiry.as_str()),
+            },
+        )
+        .await?;
+        ids.insert(code, id);
+    }
+    for (from, kind, to) in [
+        ("chr-viewer-app", "runs_on", "app-server-01"),
+        ("chr-viewer-app", "depends_on", "hl7-engine"),
+        ("chr-viewer-app", "depends_on", "cert-viewer-tls"),
+        ("hl7-engine", "runs_on", "app-server-01"),
+        ("lab-hl7-feed", "connects_to", "hl7-engine"),
+        ("lab-hl7-feed", "depends_on", "vpn-lakeshore"),
+        ("app-server-01", "part_of", "dc-primary"),
+        ("app-server-01", "part_of", "production"),
+    ] {
+        add_relation(tx, ids[from], ids[to], kind).await?;
+    }
     Ok(())
 }

@@ -4,6 +4,7 @@
 pub mod attachment;
 pub mod audit;
 pub mod calendar;
+pub mod cmdb;
 pub mod delivery;
 pub mod due;
 pub mod error;

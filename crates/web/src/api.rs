@@ -1,6 +1,7 @@
 //! JSON REST API under /api/v1. Errors are `{"code", "message"}`; the OpenAPI 3.1 document
 //! at /api/openapi.json is generated from these handlers.
 use crate::AppState;
+use crate::api_cmdb as ci;
 use crate::api_mail;
 use crate::api_notices;
 use crate::api_status as st;
@@ -190,6 +191,10 @@ fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(st::publish_ticket))
         .routes(routes!(st::list_banners, st::set_banner))
         .routes(routes!(st::clear_banner))
+        .routes(routes!(ci::list_items, ci::create_item))
+        .routes(routes!(ci::get_item, ci::update_item))
+        .routes(routes!(ci::add_relation))
+        .routes(routes!(ci::remove_relation))
         .routes(routes!(
             crate::status_subscriptions::create_status_subscription
         ))

@@ -61,6 +61,7 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::html_mail::webhook_routes())
         .merge(crate::html_notices::routes())
         .merge(crate::html_status::routes())
+        .merge(crate::html_cmdb::routes())
 }
 
 async fn css() -> Response {

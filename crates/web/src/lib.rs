@@ -3,10 +3,12 @@
 #![forbid(unsafe_code)]
 
 pub mod api;
+pub mod api_cmdb;
 pub mod api_mail;
 pub mod api_notices;
 pub mod api_status;
 pub mod api_tickets;
+pub mod cmdb;
 pub mod csrf;
 pub mod ctx;
 pub mod delivery;
@@ -14,6 +16,7 @@ pub mod directory;
 pub mod error;
 pub mod fresh;
 pub mod html;
+pub mod html_cmdb;
 pub mod html_mail;
 pub mod html_notices;
 pub mod html_policy;

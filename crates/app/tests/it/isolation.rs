@@ -214,6 +214,7 @@ async fn nothing_of_another_organization_is_readable_or_writable() {
                 // The status page's desk side: the operator's agents only.
                 // (and the public subscription form, refused here for its empty body)
                 r if r.contains(" /api/v1/status/")
+                    || r.contains(" /api/v1/configuration-items")
                     || r == "POST /api/v1/tickets/{number}/publish" =>
                 {
                     assert!(

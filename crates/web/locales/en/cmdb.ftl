@@ -1,0 +1,22 @@
+# Configuration items (a simple CMDB).
+nav-cmdb = Configuration items
+cmdb-title = Configuration items
+cmdb-intro = The applications, interfaces, connections, certificates, environments, sites and servers behind the services, who owns them and what needs what.
+cmdb-add = Add a configuration item
+cmdb-needs = What it needs
+cmdb-needed-by = What needs it
+cmdb-impacted = What an outage of it reaches (distance)
+cmdb-relate = Add a relation
+cmdb-other = Other item
+cmdb-edit = Edit
+cmdb-active = Active
+cmdb-retired = Retired
+field-description = Description
+field-owner_organization_id = Owner organization
+field-environment = Environment
+field-site = Site
+field-expires_at = Expires
+field-to_id = Other item
+error-relation_cycle = This relation would make the item need itself through others: { $field }.
+error-self_relation = An item cannot relate to itself: { $field }.
+error-unknown_configuration_item = This configuration item does not exist: { $field }.

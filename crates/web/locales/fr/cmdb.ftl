@@ -1,0 +1,22 @@
+# Éléments de configuration (une CMDB simple).
+nav-cmdb = Éléments de configuration
+cmdb-title = Éléments de configuration
+cmdb-intro = Les applications, interfaces, connexions, certificats, environnements, sites et serveurs derrière les services, leurs propriétaires et leurs dépendances.
+cmdb-add = Ajouter un élément de configuration
+cmdb-needs = Ce dont il dépend
+cmdb-needed-by = Ce qui dépend de lui
+cmdb-impacted = Ce qu'une panne de cet élément atteint (distance)
+cmdb-relate = Ajouter une relation
+cmdb-other = Autre élément
+cmdb-edit = Modifier
+cmdb-active = Actif
+cmdb-retired = Retiré
+field-description = Description
+field-owner_organization_id = Organisation propriétaire
+field-environment = Environnement
+field-site = Site
+field-expires_at = Expiration
+field-to_id = Autre élément
+error-relation_cycle = Cette relation ferait dépendre l'élément de lui-même par d'autres : { $field }.
+error-self_relation = Un élément ne peut pas être en relation avec lui-même : { $field }.
+error-unknown_configuration_item = Cet élément de configuration n'existe pas : { $field }.
