@@ -698,10 +698,13 @@ fn banner_html(banner: Option<&Banner>, locale: Locale) -> String {
 
 /// One line a phone system can read out: the overall status, then what is wrong.
 fn status_line(model: &Model, locale: Locale) -> String {
-    let mut line = model.overall.indicator.description(locale).to_owned();
-    let open: Vec<String> = model
-        .unresolved_incidents()
-        .map(|e| e.title(locale).to_owned())
+    let overall = model.overall.indicator.description(locale).to_owned();
+    let sentences: Vec<String> = std::iter::once(overall)
+        .chain(
+            model
+                .unresolved_incidents()
+                .map(|e| e.title(locale).to_owned()),
+        )
         .chain(model.active_maintenances().map(|e| {
             format!(
                 "{} {}",
@@ -709,13 +712,10 @@ fn status_line(model: &Model, locale: Locale) -> String {
                 e.title(locale)
             )
         }))
+        // A title may end with its own full stop; the line adds one to each sentence.
+        .map(|s| s.trim().trim_end_matches(['.', '!', '?']).to_owned())
         .collect();
-    if !open.is_empty() {
-        line.push_str(". ");
-        line.push_str(&open.join(". "));
-    }
-    line.push_str(".\n");
-    line.replace("..", ".")
+    format!("{}.\n", sentences.join(". "))
 }
 
 fn feed(model: &Model, locale: Locale, file: &str) -> rules::Feed {
