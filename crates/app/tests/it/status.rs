@@ -70,6 +70,30 @@ async fn mail_count_becomes(sink: &SmtpSink, address: &str, count: usize) -> Vec
     }
 }
 
+/// Waits until every queued message has been delivered. The tests move the process clock
+/// forward, and restart the server: a message claimed at that moment could be sent again,
+/// as after a crash (its claim looks expired, or its sender stops before recording it).
+async fn outbox_settles(app: &TestApp) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let mut conn = app.db().reader().acquire().await.unwrap();
+        let counts = store::outbox::counts(&mut conn).await.unwrap();
+        drop(conn);
+        let queued = counts
+            .iter()
+            .find(|(status, _)| status == "queued")
+            .map_or(0, |(_, n)| *n);
+        if queued == 0 {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{queued} messages still queued"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 fn subject(raw: &str) -> String {
     mail_parser::MessageParser::default()
         .parse(raw.as_bytes())
@@ -151,11 +175,13 @@ async fn a_maintenance_two_weeks_ahead_sends_each_notice_once_at_its_time() {
     );
 
     // Nothing more until a week before.
+    outbox_settles(&app).await;
     domain::time::advance(SignedDuration::from_hours(24 * 6));
     web::status::run_due(app.state()).await.unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     assert_eq!(mail_to(&sink, "ops@hospital.example").len(), 1);
 
+    outbox_settles(&app).await;
     domain::time::advance(SignedDuration::from_hours(25));
     web::status::run_due(app.state()).await.unwrap();
     let en = mail_count_becomes(&sink, "ops@hospital.example", 2).await;
@@ -163,12 +189,14 @@ async fn a_maintenance_two_weeks_ahead_sends_each_notice_once_at_its_time() {
     assert!(subject(&en[1]).contains("Reminder"), "{}", subject(&en[1]));
 
     // A restart, and the schedule runs again: the week-before notice is not sent twice.
+    outbox_settles(&app).await;
     app.restart().await;
     web::status::run_due(app.state()).await.unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
     assert_eq!(mail_to(&sink, "ops@hospital.example").len(), 2);
 
     // An hour before, at start, at completion.
+    outbox_settles(&app).await;
     let until_hour_before =
         (start - SignedDuration::from_mins(59)).duration_since(domain::time::now());
     domain::time::advance(until_hour_before);
@@ -176,6 +204,7 @@ async fn a_maintenance_two_weeks_ahead_sends_each_notice_once_at_its_time() {
     let en = mail_count_becomes(&sink, "ops@hospital.example", 3).await;
     assert_eq!(en.len(), 3);
 
+    outbox_settles(&app).await;
     domain::time::advance(SignedDuration::from_mins(60));
     web::status::run_due(app.state()).await.unwrap();
     let en = mail_count_becomes(&sink, "ops@hospital.example", 4).await;
@@ -206,6 +235,7 @@ async fn a_maintenance_two_weeks_ahead_sends_each_notice_once_at_its_time() {
         "{active}"
     );
 
+    outbox_settles(&app).await;
     domain::time::advance(SignedDuration::from_hours(4));
     web::status::run_due(app.state()).await.unwrap();
     let en = mail_count_becomes(&sink, "ops@hospital.example", 5).await;
@@ -215,6 +245,7 @@ async fn a_maintenance_two_weeks_ahead_sends_each_notice_once_at_its_time() {
     assert!(subject(&fr[4]).contains("Terminée"), "{}", subject(&fr[4]));
 
     // Once more after another restart: still five each.
+    outbox_settles(&app).await;
     app.restart().await;
     web::status::run_due(app.state()).await.unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
@@ -487,6 +518,7 @@ async fn the_desk_is_reminded_of_a_critical_incidents_next_update() {
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     assert!(mail_to(&sink, AGENT).is_empty(), "not due yet");
 
+    outbox_settles(&app).await;
     domain::time::advance(SignedDuration::from_mins(52));
     web::status::run_due(app.state()).await.unwrap();
     web::status::run_due(app.state()).await.unwrap();
@@ -498,6 +530,7 @@ async fn the_desk_is_reminded_of_a_critical_incidents_next_update() {
         "{reminder}"
     );
 
+    outbox_settles(&app).await;
     domain::time::advance(SignedDuration::from_mins(10));
     let browser = app.browser();
     browser.sign_in(AGENT, testkit::DEMO_PASSWORD).await;
