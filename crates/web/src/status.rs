@@ -480,24 +480,24 @@ async fn settle_components(
     if component_ids.is_empty() {
         return Ok(());
     }
-    let open = sp::events_since(conn, "9999").await?;
+    // What the open events (maintenance only while in progress) give their components.
+    let mut giving: Vec<Affected> = Vec::new();
+    let mut open = sp::open_incidents(conn).await?;
+    open.extend(
+        sp::open_maintenances(conn)
+            .await?
+            .into_iter()
+            .filter(|e| MaintenanceStatus::from_str(&e.status).is_ok_and(|s| s.is_active())),
+    );
+    for e in &open {
+        giving.extend(sp::affected_of(conn, e.id).await?);
+    }
     for &component in component_ids {
-        let mut worst = ComponentStatus::Operational;
-        for e in open.iter().filter(|e| e.resolved_at.is_none()) {
-            if e.kind == MAINTENANCE
-                && !MaintenanceStatus::from_str(&e.status).is_ok_and(|s| s.is_active())
-            {
-                continue;
-            }
-            for a in sp::affected_of(conn, e.id).await? {
-                if a.component_id == component
-                    && let Ok(status) = ComponentStatus::from_str(&a.status)
-                    && status.severity() > worst.severity()
-                {
-                    worst = status;
-                }
-            }
-        }
+        let worst = giving
+            .iter()
+            .filter(|a| a.component_id == component)
+            .filter_map(|a| ComponentStatus::from_str(&a.status).ok())
+            .fold(ComponentStatus::Operational, ComponentStatus::worse);
         sp::set_component_status(conn, component, worst.as_str(), at, Some(event_id)).await?;
     }
     Ok(())

@@ -8,7 +8,7 @@ use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{MethodRouter, get};
 use domain::text::Locale;
 use serde::Deserialize;
 
@@ -19,12 +19,12 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/status", get(page))
         .route("/status/events/{id}", get(event_page))
-        .route("/status.txt", get(status_line))
-        .route("/banner.json", get(banner_json))
-        .route("/banner.html", get(banner_html))
-        .route("/history.atom", get(atom))
-        .route("/history.rss", get(rss))
-        .route("/maintenances.ics", get(ics))
+        .route("/status.txt", document("status.txt"))
+        .route("/banner.json", banner("banner.json"))
+        .route("/banner.html", banner("banner.html"))
+        .route("/history.atom", document("history.atom"))
+        .route("/history.rss", document("history.rss"))
+        .route("/maintenances.ics", document("maintenances.ics"))
         .route("/api/v2/{*document}", get(api_v2))
 }
 
@@ -181,18 +181,29 @@ fn page_security_headers(h: &mut HeaderMap) {
     );
 }
 
-async fn status_line(
-    State(state): State<AppState>,
-    Query(options): Query<Options>,
-    headers: HeaderMap,
-) -> Response {
-    let snapshot = state.status.get();
-    serve(
-        &snapshot,
-        "status.txt",
-        locale(&options, &headers),
-        &headers,
-        true,
+/// A public body served as is, in the asker's language, readable from other sites.
+fn document(key: &'static str) -> MethodRouter<AppState> {
+    get(
+        move |State(state): State<AppState>, Query(options): Query<Options>, headers: HeaderMap| async move {
+            serve(
+                &state.status.get(),
+                key,
+                locale(&options, &headers),
+                &headers,
+                true,
+            )
+        },
+    )
+}
+
+/// The banner of `?scope=` (a component code), else the one for every environment.
+fn banner(kind: &'static str) -> MethodRouter<AppState> {
+    get(
+        move |State(state): State<AppState>, Query(options): Query<Options>, headers: HeaderMap| async move {
+            let snapshot = state.status.get();
+            let key = banner_key(kind, &snapshot, &options);
+            serve(&snapshot, &key, locale(&options, &headers), &headers, true)
+        },
     )
 }
 
@@ -208,71 +219,6 @@ fn banner_key(kind: &str, snapshot: &Snapshot, options: &Options) -> String {
         .iter()
         .any(|c| c.row.code == scope);
     format!("{kind}:{}", if known { scope.as_str() } else { "" })
-}
-
-async fn banner_json(
-    State(state): State<AppState>,
-    Query(options): Query<Options>,
-    headers: HeaderMap,
-) -> Response {
-    let snapshot = state.status.get();
-    let key = banner_key("banner.json", &snapshot, &options);
-    serve(&snapshot, &key, locale(&options, &headers), &headers, true)
-}
-
-async fn banner_html(
-    State(state): State<AppState>,
-    Query(options): Query<Options>,
-    headers: HeaderMap,
-) -> Response {
-    let snapshot = state.status.get();
-    let key = banner_key("banner.html", &snapshot, &options);
-    serve(&snapshot, &key, locale(&options, &headers), &headers, true)
-}
-
-async fn atom(
-    State(state): State<AppState>,
-    Query(options): Query<Options>,
-    headers: HeaderMap,
-) -> Response {
-    let snapshot = state.status.get();
-    serve(
-        &snapshot,
-        "history.atom",
-        locale(&options, &headers),
-        &headers,
-        true,
-    )
-}
-
-async fn rss(
-    State(state): State<AppState>,
-    Query(options): Query<Options>,
-    headers: HeaderMap,
-) -> Response {
-    let snapshot = state.status.get();
-    serve(
-        &snapshot,
-        "history.rss",
-        locale(&options, &headers),
-        &headers,
-        true,
-    )
-}
-
-async fn ics(
-    State(state): State<AppState>,
-    Query(options): Query<Options>,
-    headers: HeaderMap,
-) -> Response {
-    let snapshot = state.status.get();
-    serve(
-        &snapshot,
-        "maintenances.ics",
-        locale(&options, &headers),
-        &headers,
-        true,
-    )
 }
 
 /// `/api/v2/summary.json`, `status.json`, `components.json`, `incidents.json`,
