@@ -3,6 +3,7 @@
 use crate::AppState;
 use crate::api_cmdb as ci;
 use crate::api_mail;
+use crate::api_major_incidents as mi;
 use crate::api_notices;
 use crate::api_status as st;
 use crate::api_tickets as t;
@@ -195,6 +196,11 @@ fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(ci::get_item, ci::update_item))
         .routes(routes!(ci::add_relation))
         .routes(routes!(ci::remove_relation))
+        .routes(routes!(mi::declare))
+        .routes(routes!(mi::send_notice))
+        .routes(routes!(mi::set_auto_send))
+        .routes(routes!(mi::list))
+        .routes(routes!(mi::get))
         .routes(routes!(
             crate::status_subscriptions::create_status_subscription
         ))
