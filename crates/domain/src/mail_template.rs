@@ -311,7 +311,6 @@ pub fn sample(name: &str) -> &'static str {
         "notice" => "Update",
         "kind" => "update",
         "update" => "2",
-        "next_update" => "2026-12-07 16:00 EST",
         "what" => "Update (+2h)",
         _ => "…",
     }
