@@ -1,9 +1,10 @@
 //! Major incidents: the declaration on a P1/P2 (Sev 1/2) incident, the people engaged, the
-//! notices on the pack's cadence (drafted from the `major-incident-notice` mail template,
-//! edited and sent by the coordinator or sent by themselves when due), and what resolution
-//! brings: the restoration notice, the review targets, and a problem when no root cause is
-//! known. The cadence rules are `domain::major_incident`'s; each change is one transaction
-//! with its timeline entry, audit row and outbox mail.
+//! notices on the pack's cadence (drafted from the `major-incident-interruption`, `-update`
+//! and `-restoration` mail templates, edited and sent by the coordinator or sent by
+//! themselves when due), and what resolution brings: the restoration notice, the review
+//! targets, and a problem when no root cause is known. The cadence rules are
+//! `domain::major_incident`'s; each change is one transaction with its timeline entry, audit
+//! row and outbox mail.
 use crate::AppState;
 use crate::ctx::Identity;
 use crate::error::{AppError, AppResult};
@@ -317,7 +318,7 @@ impl DraftContext {
         })
     }
 
-    /// The notice `key` due at `due_at`, from the `major-incident-notice` templates. The
+    /// The notice `key` due at `due_at`, from its kind's mail templates. The
     /// next update it promises is the one after its due time.
     fn draft(
         &self,
@@ -345,7 +346,6 @@ impl DraftContext {
                     locale.pick(&self.service_en, &self.service_fr).to_owned(),
                 ),
                 ("notice", notice_label(key, kind, locale)),
-                ("kind", kind.as_str().to_owned()),
                 ("update", update.clone()),
                 (
                     "next_update",
@@ -357,7 +357,12 @@ impl DraftContext {
                 ("link", self.link.clone()),
             ];
             let pairs: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            composer.render("major-incident-notice", locale, &pairs)
+            let template = match kind {
+                NoticeKind::ServiceInterruption => "major-incident-interruption",
+                NoticeKind::Update => "major-incident-update",
+                NoticeKind::ServiceRestoration => "major-incident-restoration",
+            };
+            composer.render(template, locale, &pairs)
         };
         let en = render(Locale::En)?;
         let fr = render(Locale::Fr)?;
