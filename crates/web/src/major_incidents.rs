@@ -1119,56 +1119,68 @@ pub async fn run_due(state: &AppState) -> AppResult<()> {
     let mut conn = state.db.reader().acquire().await?;
     let majors = db::active(&mut conn, &domain::time::to_db(since)).await?;
     drop(conn);
-    let system = Actor::system("major-incidents");
     for major in majors {
-        let mut conn = state.db.reader().acquire().await?;
-        let ticket =
-            store::tickets::get(&mut conn, &crate::sla::everything(), major.ticket_id).await?;
-        let notices = db::notices(&mut conn, ticket.id).await?;
-        let plan = plan_for(state, &mut conn, &ticket).await?;
-        drop(conn);
-        for due in due_notices(&plan, &major, &notices, now) {
-            if due.reminder_at <= now {
-                let what = |locale| notice_label(&due.key, due.kind, locale);
-                remind(
-                    state,
-                    &ticket,
-                    &major,
-                    &format!("notice:{}", due.key),
-                    due.due_at,
-                    what,
-                )
-                .await?;
-            }
-            if major.auto_send != 0 && due.due_at <= now {
-                let mut tx = state.db.begin().await?;
-                send_planned(state, &mut tx, &system, &ticket, &major, &due.key, None).await?;
-                tx.commit().await?;
-            }
+        // One incident's failure (a mail that cannot be composed) does not hold up the others.
+        if let Err(e) = look_after(state, &major, now).await {
+            tracing::warn!(
+                code = e.code,
+                ticket = major.number,
+                "major incident schedule"
+            );
         }
-        if let (Some(resolved), Some(review_due), Some(report_due)) = (
-            major.resolved_at.as_deref().and_then(domain::time::from_db),
-            major
-                .review_due_at
-                .as_deref()
-                .and_then(domain::time::from_db),
-            major
-                .report_due_at
-                .as_deref()
-                .and_then(domain::time::from_db),
-        ) {
-            let targets = mi::ReviewTargets {
-                review_due,
-                report_due,
-            };
-            for reminder in
-                notice_rules::target_reminders(targets, resolved, major.review_held_at.is_some())
-            {
-                if reminder.remind_at <= now && now <= reminder.due {
-                    let key = reminder.key;
-                    let what = |locale: Locale| crate::i18n::t(locale, &format!("mi-target-{key}"));
-                    remind(state, &ticket, &major, key, reminder.due, what).await?;
-                }
+    }
+    Ok(())
+}
+
+/// [`run_due`] for one major incident.
+async fn look_after(state: &AppState, major: &MajorIncident, now: Timestamp) -> AppResult<()> {
+    let system = Actor::system("major-incidents");
+    let mut conn = state.db.reader().acquire().await?;
+    let ticket = store::tickets::get(&mut conn, &crate::sla::everything(), major.ticket_id).await?;
+    let notices = db::notices(&mut conn, ticket.id).await?;
+    let plan = plan_for(state, &mut conn, &ticket).await?;
+    drop(conn);
+    for due in due_notices(&plan, major, &notices, now) {
+        if due.reminder_at <= now {
+            let what = |locale| notice_label(&due.key, due.kind, locale);
+            remind(
+                state,
+                &ticket,
+                major,
+                &format!("notice:{}", due.key),
+                due.due_at,
+                what,
+            )
+            .await?;
+        }
+        if major.auto_send != 0 && due.due_at <= now {
+            let mut tx = state.db.begin().await?;
+            send_planned(state, &mut tx, &system, &ticket, major, &due.key, None).await?;
+            tx.commit().await?;
+        }
+    }
+    if let (Some(resolved), Some(review_due), Some(report_due)) = (
+        major.resolved_at.as_deref().and_then(domain::time::from_db),
+        major
+            .review_due_at
+            .as_deref()
+            .and_then(domain::time::from_db),
+        major
+            .report_due_at
+            .as_deref()
+            .and_then(domain::time::from_db),
+    ) {
+        let targets = mi::ReviewTargets {
+            review_due,
+            report_due,
+        };
+        for reminder in
+            notice_rules::target_reminders(targets, resolved, major.review_held_at.is_some())
+        {
+            if reminder.remind_at <= now && now <= reminder.due {
+                let key = reminder.key;
+                let what = |locale: Locale| crate::i18n::t(locale, &format!("mi-target-{key}"));
+                remind(state, &ticket, major, key, reminder.due, what).await?;
             }
         }
     }
