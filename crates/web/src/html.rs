@@ -395,6 +395,7 @@ async fn switch_language(
         let mut tx = state.db.begin().await?;
         store::people::set_locale(&mut tx, who.person.id, locale.as_str()).await?;
         tx.commit().await?;
+        state.callers.clear();
     }
     let mut response = Redirect::to(&safe_next(form.next.as_deref())).into_response();
     response.headers_mut().append(

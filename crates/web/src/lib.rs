@@ -8,6 +8,7 @@ pub mod api_mail;
 pub mod api_notices;
 pub mod api_status;
 pub mod api_tickets;
+pub mod callers;
 pub mod cmdb;
 pub mod csrf;
 pub mod ctx;
@@ -112,6 +113,8 @@ pub struct Inner {
     /// Group commit for new tickets.
     pub creates: tickets::CreateQueue,
     pub directory: directory::Directory,
+    /// Bearer-token callers read in the last moment.
+    pub callers: callers::TokenCallers,
     /// Parsed policy packs.
     pub packs: Arc<sla::Packs>,
     /// Active webhook endpoints.
@@ -168,6 +171,7 @@ impl AppState {
             files: store::files::FileStore::new(settings.attachments_dir.clone()),
             creates: tickets::CreateQueue::default(),
             directory: Default::default(),
+            callers: Default::default(),
             packs: Arc::default(),
             webhooks: Default::default(),
             mailer: Default::default(),
