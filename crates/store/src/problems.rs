@@ -10,6 +10,7 @@ use sqlx::{AnyConnection, FromRow};
 
 /// A problem ticket's record.
 #[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
+#[schema(as = ProblemRecord)]
 pub struct Record {
     pub ticket_id: i64,
     /// detection, logging, assignment, investigation, resolution, verification, closed,
@@ -293,6 +294,7 @@ pub async fn moves_since(
 
 /// A configuration item a ticket concerns.
 #[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
+#[schema(as = TicketConfigurationItem)]
 pub struct LinkedItem {
     pub ticket_id: i64,
     pub configuration_item_id: i64,
@@ -383,6 +385,7 @@ pub async fn item_id_by_code(conn: &mut AnyConnection, code: &str) -> StoreResul
 // ---- Monthly reviews ------------------------------------------------------------------
 
 #[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
+#[schema(as = ProblemReview)]
 pub struct Review {
     pub id: i64,
     pub organization_id: i64,
@@ -467,6 +470,7 @@ pub async fn update_review(
 }
 
 #[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
+#[schema(as = ProblemReviewAction)]
 pub struct Action {
     pub id: i64,
     pub review_id: i64,
@@ -541,6 +545,7 @@ pub async fn update_action(conn: &mut AnyConnection, a: &Action) -> StoreResult<
 }
 
 #[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
+#[schema(as = ProblemReviewFile)]
 pub struct ReviewFile {
     pub id: i64,
     pub review_id: i64,

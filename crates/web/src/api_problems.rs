@@ -146,6 +146,7 @@ pub async fn known_errors(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[schema(as = ConfigurationItemCode)]
 #[serde(deny_unknown_fields)]
 pub struct ItemCode {
     /// The configuration item's CMDB code.
@@ -273,6 +274,7 @@ struct ReviewUpload {
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = CreatedReviewFiles)]
 pub struct CreatedFiles {
     pub ids: Vec<i64>,
 }

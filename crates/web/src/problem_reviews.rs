@@ -15,6 +15,7 @@ use store::audit::{Actor, Event, append};
 use store::problems::{self as db, Review};
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[schema(as = NewProblemReview)]
 #[serde(deny_unknown_fields)]
 pub struct NewReview {
     pub organization_id: i64,
@@ -25,6 +26,7 @@ pub struct NewReview {
 }
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[schema(as = ProblemReviewPatch)]
 #[serde(deny_unknown_fields)]
 pub struct ReviewPatch {
     pub minutes: Option<String>,
@@ -33,6 +35,7 @@ pub struct ReviewPatch {
 }
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[schema(as = ProblemReviewActionInput)]
 #[serde(deny_unknown_fields)]
 pub struct ActionInput {
     pub text: Option<String>,
@@ -45,6 +48,7 @@ pub struct ActionInput {
 
 /// One problem on the agenda.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = ProblemAgendaItem)]
 pub struct AgendaItem {
     pub number: String,
     pub summary: String,
@@ -64,6 +68,7 @@ pub struct AgendaItem {
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = ProblemAgendaPart)]
 pub struct AgendaPart {
     pub section: AgendaSection,
     pub items: Vec<AgendaItem>,
@@ -71,6 +76,7 @@ pub struct AgendaPart {
 
 /// A review with its generated agenda, files, actions and minutes.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = ProblemReviewDetail)]
 pub struct ReviewDetail {
     pub review: Review,
     /// The four sections, in order (empty ones included).

@@ -91,6 +91,7 @@ pub struct ProblemPatch {
 
 /// A workflow move.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[schema(as = ProblemStatusInput)]
 #[serde(deny_unknown_fields)]
 pub struct StatusInput {
     pub status: String,
@@ -118,6 +119,7 @@ pub struct ProblemDetail {
 
 /// A known error offered for an incident.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = KnownErrorMatch)]
 pub struct Suggestion {
     pub number: String,
     pub summary: String,

@@ -34,7 +34,10 @@ async fn nothing_of_another_organization_is_readable_or_writable() {
         .expect("the demo has NHS tickets")
         .to_owned();
     let (_, b_review) = admin
-        .post("/api/v1/problem-reviews", json!({"organization_id": nhs, "month": "2026-10"}))
+        .post(
+            "/api/v1/problem-reviews",
+            json!({"organization_id": nhs, "month": "2026-10"}),
+        )
         .await;
     let b_review = b_review["id"].as_i64().expect("a review of B");
     let (_, b_ticket_before) = admin.get(&format!("/api/v1/tickets/{b_number}")).await;
@@ -70,7 +73,10 @@ async fn nothing_of_another_organization_is_readable_or_writable() {
                 .replace("/request-types/{id}", "/request-types/1")
                 .replace("/subcategories/{id}", "/subcategories/1")
                 .replace("/calendar-closures/{id}", "/calendar-closures/1")
-                .replace("/problem-reviews/{id}", &format!("/problem-reviews/{b_review}"))
+                .replace(
+                    "/problem-reviews/{id}",
+                    &format!("/problem-reviews/{b_review}"),
+                )
                 .replace("{action_id}", "1")
                 .replace("{file_id}", "1");
             let body = match route.as_str() {
@@ -222,7 +228,8 @@ async fn nothing_of_another_organization_is_readable_or_writable() {
                 // (and the public subscription form, refused here for its empty body)
                 // Problems: agents work them; B's problems and reviews are not found.
                 r if (r.contains("/api/v1/problems") && r != "GET /api/v1/problems")
-                    || (r.contains("/api/v1/problem-reviews") && r != "GET /api/v1/problem-reviews")
+                    || (r.contains("/api/v1/problem-reviews")
+                        && r != "GET /api/v1/problem-reviews")
                     || r.ends_with("/known-errors")
                     || r.ends_with("/{number}/configuration-items") =>
                 {
