@@ -89,9 +89,9 @@ pub struct Choice {
     pub selected: bool,
 }
 
-fn choices<'a>(
+fn choices(
     items: impl IntoIterator<Item = (String, String)>,
-    selected: &'a str,
+    selected: &str,
 ) -> Vec<Choice> {
     items
         .into_iter()

@@ -100,7 +100,7 @@ pub async fn scope(state: &AppState, who: &Identity) -> AppResult<OrgScope> {
         return Ok(OrgScope::Orgs(vec![own]));
     }
     let mut conn = state.db.reader().acquire().await?;
-    let spoc = !db::list(
+    let spoc = db::list(
         &mut conn,
         &who.principal.ticket_scope(),
         &db::Filter {
@@ -110,7 +110,7 @@ pub async fn scope(state: &AppState, who: &Identity) -> AppResult<OrgScope> {
     )
     .await?
     .iter()
-    .all(|p| p.spoc_person_id != Some(who.person.id));
+    .any(|p| p.spoc_person_id == Some(who.person.id));
     Ok(if spoc {
         OrgScope::Orgs(vec![own])
     } else {

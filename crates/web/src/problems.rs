@@ -841,10 +841,10 @@ pub async fn update(
         }
     }
     for field in &changed {
-        let data = match *field {
-            "verification" => json!({"field": field, "outcome": after.verification_outcome}),
-            "known_error" => json!({"field": field}),
-            _ => json!({"field": field}),
+        let data = if *field == "verification" {
+            json!({"field": field, "outcome": after.verification_outcome})
+        } else {
+            json!({"field": field})
         };
         store::tickets::add_event(&mut tx, t.id, actor, "problem_field", false, None, data).await?;
     }

@@ -1029,3 +1029,77 @@ async fn the_review_agenda_lists_exactly_that_partners_records() {
         "{html}"
     );
 }
+
+#[tokio::test]
+async fn a_problem_ticket_opened_by_another_path_gets_its_record_and_its_links() {
+    let app = TestApp::spawn().await;
+    let agent = app.api_as(AGENT).await;
+    let hhs = app.org_id("HHS").await;
+    // A problem ticket raised as a plain ticket has no record until it is first used.
+    let (s, t) = agent
+        .post(
+            "/api/v1/tickets",
+            json!({"kind": "problem", "organization_id": hhs, "summary": "Raised as a ticket",
+                   "details": "Opened through the ticket API.", "workaround": "Use the backup feed."}),
+        )
+        .await;
+    assert_eq!(s, 201, "{t}");
+    let plain = t["number"].as_str().unwrap().to_owned();
+    let (s, p) = agent.get(&format!("/api/v1/problems/{plain}")).await;
+    assert_eq!(s, 200, "{p}");
+    assert_eq!(p["record"]["status"], "logging");
+    assert_eq!(p["known_error"], true, "the ticket's workaround: {p}");
+    assert_eq!(p["spoc_name"], "Casey Point");
+    move_to(&agent, &plain, &["assignment"]).await;
+
+    // The trend and major-incident paths attach their incidents in their own transaction.
+    let inc = incident(&agent, hhs, "Feed stalled again", "lab-hl7-feed").await;
+    let (_, t) = agent
+        .post(
+            "/api/v1/tickets",
+            json!({"kind": "problem", "organization_id": hhs, "summary": "Proposed by trend detection",
+                   "details": "5 incidents on lab-hl7-feed in 14 days."}),
+        )
+        .await;
+    let proposed = t["number"].as_str().unwrap().to_owned();
+    let mut tx = app.db().begin().await.unwrap();
+    let ticket_id = store::tickets::id_by_number(&mut tx, &proposed)
+        .await
+        .unwrap()
+        .unwrap();
+    let incident_id = store::tickets::id_by_number(&mut tx, &inc)
+        .await
+        .unwrap()
+        .unwrap();
+    let item = store::problems::item_id_by_code(&mut tx, "lab-hl7-feed")
+        .await
+        .unwrap()
+        .unwrap();
+    web::problems::attach_new_problem(
+        app.state(),
+        &mut tx,
+        &store::audit::Actor::system("trend detection"),
+        ticket_id,
+        domain::problem_record::ProblemSource::Trend,
+        &[incident_id],
+        &[item],
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let (_, p) = agent.get(&format!("/api/v1/problems/{proposed}")).await;
+    assert_eq!(p["record"]["source"], "trend", "{p}");
+    assert_eq!(p["record"]["status"], "detection", "{p}");
+    assert_eq!(p["incidents"][0]["number"], inc.as_str());
+    assert_eq!(p["configuration_items"][0]["code"], "lab-hl7-feed");
+    assert_eq!(p["next_statuses"], json!(["logging", "cancelled"]));
+    let mut conn = app.db().reader().acquire().await.unwrap();
+    let notices: Vec<String> = store::outbox::list(&mut conn, None, 500)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.subject.contains(&proposed) && m.kind.starts_with("problem-"))
+        .map(|m| m.kind)
+        .collect();
+    assert_eq!(notices, ["problem-created"]);
+}
