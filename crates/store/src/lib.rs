@@ -21,6 +21,7 @@ pub mod leases;
 pub mod lists;
 pub mod mail_templates;
 pub mod orgs;
+pub mod problems;
 pub mod outbox;
 pub mod passwords;
 pub mod people;
