@@ -441,6 +441,7 @@ pub async fn load(db: &Db) -> anyhow::Result<()> {
     demo_tickets(&mut tx, db.backend(), &org_ids).await?;
     demo_status_page(&mut tx, &service_ids, &org_ids).await?;
     demo_configuration_items(&mut tx, &service_ids, &org_ids).await?;
+    demo_problems(&mut tx, db.backend(), &org_ids, group_ids["T2"]).await?;
     append(
         &mut tx,
         &actor,
@@ -1416,5 +1417,214 @@ async fn demo_configuration_items(
     ] {
         add_relation(tx, ids[from], ids[to], kind).await?;
     }
+    Ok(())
+}
+
+/// (organization, summary, description, impact, CMDB codes, incident linked, status, root
+/// cause, workaround)
+type DemoProblem = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+    &'static str,
+    domain::problem::ProblemStatus,
+    Option<&'static str>,
+    Option<&'static str>,
+);
+
+/// Problems behind the demo incidents (one a known error of the HL7 feed), and this month's
+/// problem review with Hamilton Health Sciences.
+async fn demo_problems(
+    tx: &mut store::Conn,
+    backend: store::Backend,
+    orgs: &std::collections::HashMap<String, i64>,
+    investigating_group: i64,
+) -> anyhow::Result<()> {
+    use domain::problem::ProblemStatus;
+    use domain::ticket::{Channel, Draft, TicketKind};
+    let problems: [DemoProblem; 3] = [
+        (
+            "HHS",
+            "Lakeshore lab results feed times out overnight",
+            "Lab results from Lakeshore Community Lab stop reaching the viewer after the nightly maintenance window; the HL7 engine logs connection timeouts on the Lakeshore channel.",
+            "Clinicians do not see overnight lab results until the feed catches up, sometimes hours later.",
+            &["lab-hl7-feed", "hl7-engine"],
+            "INC-000002",
+            ProblemStatus::Investigation,
+            None,
+            Some(
+                "Restart the Lakeshore channel on the HL7 engine; the results queued at the lab are then delivered within minutes.",
+            ),
+        ),
+        (
+            "HHS",
+            "Viewer slow for the emergency department on weekday mornings",
+            "Opening a patient summary takes more than 30 seconds between 08:00 and 10:00 on weekdays.",
+            "The emergency department works without the summary during its busiest hours.",
+            &["chr-viewer-app"],
+            "INC-000001",
+            ProblemStatus::Assignment,
+            None,
+            None,
+        ),
+        (
+            "NHS",
+            "Accounts locked after a password change",
+            "Accounts are locked on the first sign-in after a password change.",
+            "Clinicians cannot sign in until the help desk unlocks them.",
+            &["chr-viewer-app"],
+            "INC-000003",
+            ProblemStatus::Resolution,
+            Some("The identity provider replays the old password from a cached session."),
+            None,
+        ),
+    ];
+    let actor = Actor::system("demo");
+    let reporter = person_id(tx, "agent2@operator.example").await?;
+    let now = domain::time::to_db(domain::time::now());
+    for (org, summary, description, impact, items, incident, status, root_cause, workaround) in
+        problems
+    {
+        let new = store::tickets::NewTicket {
+            kind: TicketKind::Problem,
+            organization_id: orgs[org],
+            service_id: None,
+            subcategory_id: None,
+            reporter_id: reporter,
+            on_behalf_of_id: None,
+            priority: 2,
+            draft: Draft {
+                summary: summary.into(),
+                details: description.into(),
+                impact: 2,
+                urgency: 2,
+                configuration_item: items.first().map(|c| c.to_string()),
+                first_occurrence: None,
+                service_impact: Some(impact.into()),
+                user_impact: None,
+                troubleshooting: None,
+                workaround: None,
+                no_workaround: false,
+                partner_references: Vec::new(),
+                custom: Vec::new(),
+            },
+            support_group_id: Some(investigating_group),
+            channel: Channel::Api,
+            policy_pack_id: None,
+            sla: Default::default(),
+            created_at: domain::time::now(),
+        };
+        let reservation = store::tickets::reserve(tx, backend, &[TicketKind::Problem]).await?;
+        let mut chain = reservation.chain;
+        let ticket = store::tickets::insert_with_companions(
+            tx,
+            backend,
+            &actor,
+            &new,
+            &reservation.tickets[0],
+            &mut chain,
+            &store::tickets::Companions {
+                audit_action: "ticket.create",
+                audit_detail: json!({"kind": "problem", "channel": "api", "priority": 2}),
+                mails: &[],
+                job_kind: web::sla::SLA_JOB,
+                jobs: &[],
+            },
+        )
+        .await?
+        .id;
+        let ticket_status = domain::problem_record::ticket_status(status);
+        store::tickets::update_columns(
+            tx,
+            ticket,
+            1,
+            &[
+                (
+                    "status",
+                    store::tickets::ColumnValue::Text(Some(ticket_status.as_str().into())),
+                ),
+                (
+                    "is_open",
+                    store::tickets::ColumnValue::Int(Some(ticket_status.is_open() as i64)),
+                ),
+            ],
+        )
+        .await?;
+        let spoc = match org {
+            "HHS" => Some(person_id(tx, "cpc@hhs.example").await?),
+            _ => Some(person_id(tx, "lra@niagara.example").await?),
+        };
+        let known_error = domain::problem::is_known_error(root_cause, workaround);
+        store::problems::insert(
+            tx,
+            &store::problems::Record {
+                ticket_id: ticket,
+                status: status.as_str().into(),
+                source: "manual".into(),
+                submitter_role: "agent_tier2".into(),
+                submitted_at: now.clone(),
+                impact_description: impact.into(),
+                workaround: workaround.map(str::to_owned),
+                action_plan: None,
+                root_cause: root_cause.map(str::to_owned),
+                resolution: None,
+                investigating_group_id: Some(investigating_group),
+                category: if org == "NHS" {
+                    "security"
+                } else {
+                    "interface"
+                }
+                .into(),
+                known_error: known_error as i64,
+                known_error_since: known_error.then(|| now.clone()),
+                verified_by: None,
+                verified_at: None,
+                verification_outcome: None,
+                verification_notes: None,
+                spoc_person_id: spoc,
+                closure_acknowledged_by: None,
+                closure_acknowledged_at: None,
+                created_at: now.clone(),
+                updated_at: now.clone(),
+            },
+        )
+        .await?;
+        if let Some(spoc) = spoc {
+            store::tickets::add_person(tx, ticket, spoc, "spoc").await?;
+        }
+        for code in items {
+            if let Some(item) = store::problems::item_id_by_code(tx, code).await? {
+                store::problems::add_item(tx, ticket, item).await?;
+            }
+        }
+        if let Some(incident) = store::tickets::id_by_number(tx, incident).await? {
+            store::tickets::add_link(tx, incident, ticket, domain::ticket::LinkKind::CausedBy)
+                .await?;
+            // The incident names its configuration item as the problem does.
+            let item = store::problems::item_id_by_code(tx, items[0])
+                .await?
+                .context("demo configuration item")?;
+            store::problems::add_item(tx, incident, item).await?;
+        }
+    }
+    let month = domain::time::now()
+        .to_zoned(jiff::tz::TimeZone::get("America/Toronto")?)
+        .strftime("%Y-%m")
+        .to_string();
+    let meeting =
+        domain::time::to_db(domain::time::now() + jiff::SignedDuration::from_hours(24 * 7));
+    let review =
+        store::problems::insert_review(tx, orgs["HHS"], &month, Some(&meeting), Some(reporter))
+            .await?;
+    store::problems::insert_action(
+        tx,
+        review,
+        "Send the Lakeshore channel's timeout log for the last two weeks",
+        "Casey Point (HHS)",
+        None,
+    )
+    .await?;
     Ok(())
 }

@@ -19,6 +19,7 @@ pub mod phi;
 pub mod policy;
 pub mod policy_pack;
 pub mod problem;
+pub mod problem_record;
 pub mod role;
 pub mod sla;
 pub mod status_page;

@@ -37,6 +37,19 @@ const STATUS_EVENT: &[&str] = &[
     "preferences",
 ];
 
+/// A problem's notice to the partner's single point of contact.
+const PROBLEM: &[&str] = &[
+    "number",
+    "summary",
+    "organization",
+    "status",
+    "description",
+    "root_cause",
+    "workaround",
+    "resolution",
+    "link",
+];
+
 /// Every kind of message, in the order the admin page lists them.
 pub const KINDS: &[Kind] = &[
     Kind {
@@ -133,6 +146,22 @@ pub const KINDS: &[Kind] = &[
     Kind {
         key: "major-incident-reminder",
         variables: &["number", "summary", "what", "due", "link"],
+    },
+    Kind {
+        key: "problem-created",
+        variables: PROBLEM,
+    },
+    Kind {
+        key: "problem-diagnosis",
+        variables: PROBLEM,
+    },
+    Kind {
+        key: "problem-resolution",
+        variables: PROBLEM,
+    },
+    Kind {
+        key: "problem-closure",
+        variables: PROBLEM,
     },
     Kind {
         key: "welcome",

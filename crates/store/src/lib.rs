@@ -22,6 +22,7 @@ pub mod lists;
 pub mod mail_templates;
 pub mod major_incidents;
 pub mod orgs;
+pub mod problems;
 pub mod outbox;
 pub mod passwords;
 pub mod people;

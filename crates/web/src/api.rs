@@ -5,6 +5,7 @@ use crate::api_cmdb as ci;
 use crate::api_mail;
 use crate::api_major_incidents as mi;
 use crate::api_notices;
+use crate::api_problems as pr;
 use crate::api_status as st;
 use crate::api_tickets as t;
 use crate::ctx::{ApiUser, Ctx};
@@ -204,11 +205,23 @@ fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(
             crate::status_subscriptions::create_status_subscription
         ))
+        .routes(routes!(pr::list_problems, pr::create_problem))
+        .routes(routes!(pr::get_problem, pr::patch_problem))
+        .routes(routes!(pr::set_problem_status))
+        .routes(routes!(pr::acknowledge_closure))
+        .routes(routes!(pr::known_errors))
+        .routes(routes!(pr::ticket_items, pr::add_ticket_item))
+        .routes(routes!(pr::list_reviews, pr::create_review))
+        .routes(routes!(pr::get_review, pr::patch_review))
+        .routes(routes!(pr::add_action))
+        .routes(routes!(pr::patch_action))
+        .routes(routes!(pr::download_review_file))
         .merge(
             // Uploads stream and are capped per file in `read_multipart`, not by the
             // 1 MB limit that guards JSON bodies.
             OpenApiRouter::new()
                 .routes(routes!(t::upload_attachments))
+                .routes(routes!(pr::upload_review_files))
                 // Read with the inbound_max_mb limit by the handler.
                 .routes(routes!(api_mail::receive_email))
                 .layer(axum::extract::DefaultBodyLimit::disable()),

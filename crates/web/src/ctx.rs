@@ -145,25 +145,44 @@ async fn identify(state: &AppState, headers: &HeaderMap) -> Result<Option<Identi
     } else {
         return Ok(None);
     };
-    let mut conn = state.db.reader().acquire().await?;
-    let operator = state.operator_org_id(&mut conn).await?;
-    let Some(caller) = store::people::caller(&mut conn, credential, operator).await? else {
-        return match method {
-            AuthMethod::Token => Err(AppError::new(StatusCode::UNAUTHORIZED, "invalid_token")),
-            _ => Ok(None),
-        };
+    let cache_key = match credential {
+        store::people::Credential::Token(token) => Some(store::secret_hash(token)),
+        _ => None,
     };
-    if let Some(token) = &caller.token
+    let cached = cache_key.as_deref().and_then(|key| state.callers.get(key));
+    let read_now = cached.is_none();
+    let caller = match cached {
+        Some(caller) => caller,
+        None => {
+            let mut conn = state.db.reader().acquire().await?;
+            let operator = state.operator_org_id(&mut conn).await?;
+            let Some(caller) = store::people::caller(&mut conn, credential, operator).await? else {
+                return match method {
+                    AuthMethod::Token => {
+                        Err(AppError::new(StatusCode::UNAUTHORIZED, "invalid_token"))
+                    }
+                    _ => Ok(None),
+                };
+            };
+            match cache_key {
+                Some(key) => state.callers.put(key, caller),
+                None => std::sync::Arc::new(caller),
+            }
+        }
+    };
+    // A cached caller was touched, if it needed it, when it was read.
+    if read_now
+        && let Some(token) = &caller.token
         && token.needs_touch()
     {
         state.touch_token(token.id);
     }
-    let Some(principal) = caller.principal else {
+    let Some(principal) = caller.principal.clone() else {
         return Ok(None);
     };
     Ok(Some(Identity {
         principal,
-        person: caller.person,
+        person: caller.person.clone(),
         method,
     }))
 }

@@ -63,6 +63,7 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::html_status::routes())
         .merge(crate::html_cmdb::routes())
         .merge(crate::html_major_incidents::routes())
+        .merge(crate::html_problems::routes())
 }
 
 async fn css() -> Response {
@@ -396,6 +397,7 @@ async fn switch_language(
         let mut tx = state.db.begin().await?;
         store::people::set_locale(&mut tx, who.person.id, locale.as_str()).await?;
         tx.commit().await?;
+        state.callers.clear();
     }
     let mut response = Redirect::to(&safe_next(form.next.as_deref())).into_response();
     response.headers_mut().append(

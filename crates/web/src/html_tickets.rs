@@ -1115,6 +1115,8 @@ struct TicketPage {
     sla: SlaPanel,
     /// Agents: the ticket's outgoing messages and their delivery.
     deliveries: Vec<DeliveryRow>,
+    /// Agents on an incident: matching known errors and its configuration items.
+    problem_panel: Option<crate::html_problems::IncidentPanel>,
 }
 
 struct DeliveryRow {
@@ -1448,10 +1450,12 @@ async fn ticket_view(
     } else {
         Vec::new()
     };
+    let problem_panel = crate::html_problems::incident_panel(state, who, &v.ticket, tr).await?;
     let page = TicketPage {
         shell: frame,
         sla,
         deliveries,
+        problem_panel,
         agent,
         open: status.is_open(),
         final_status: status.is_final(),
@@ -1668,6 +1672,20 @@ fn event_views(
                     )
                 }
                 "major_incident_resolved" => tr.t("ev-major_incident_resolved"),
+                "problem_status" => say(
+                    "ev-problem_status",
+                    &[
+                        ("from", crate::html_problems::status_label(tr, &s("from"))),
+                        ("to", crate::html_problems::status_label(tr, &s("to"))),
+                    ],
+                ),
+                "problem_field" => say(
+                    "ev-problem_field",
+                    &[("field", tr.t(&format!("field-{}", s("field"))))],
+                ),
+                "known_error" => tr.t("ev-known_error"),
+                "problem_acknowledged" => say("ev-problem_acknowledged", &[("name", s("by"))]),
+                "configuration_item" => say("ev-configuration_item", &[("code", s("code"))]),
                 "watching" => tr.t("ev-watching"),
                 "unwatching" => tr.t("ev-unwatching"),
                 other => say("ev-other", &[("kind", other.to_owned())]),

@@ -7,8 +7,10 @@ pub mod api_cmdb;
 pub mod api_mail;
 pub mod api_major_incidents;
 pub mod api_notices;
+pub mod api_problems;
 pub mod api_status;
 pub mod api_tickets;
+pub mod callers;
 pub mod cmdb;
 pub mod csrf;
 pub mod ctx;
@@ -22,6 +24,7 @@ pub mod html_mail;
 pub mod html_major_incidents;
 pub mod html_notices;
 pub mod html_policy;
+pub mod html_problems;
 pub mod html_status;
 pub mod html_tickets;
 pub mod i18n;
@@ -32,6 +35,8 @@ pub mod major_incidents;
 pub mod notices;
 pub mod oidc;
 pub mod policy_admin;
+pub mod problem_reviews;
+pub mod problems;
 pub mod service;
 pub mod sla;
 pub mod smtp;
@@ -115,6 +120,8 @@ pub struct Inner {
     /// Group commit for new tickets.
     pub creates: tickets::CreateQueue,
     pub directory: directory::Directory,
+    /// Bearer-token callers read in the last moment.
+    pub callers: callers::TokenCallers,
     /// Parsed policy packs.
     pub packs: Arc<sla::Packs>,
     /// Active webhook endpoints.
@@ -171,6 +178,7 @@ impl AppState {
             files: store::files::FileStore::new(settings.attachments_dir.clone()),
             creates: tickets::CreateQueue::default(),
             directory: Default::default(),
+            callers: Default::default(),
             packs: Arc::default(),
             webhooks: Default::default(),
             mailer: Default::default(),

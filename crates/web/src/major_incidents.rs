@@ -19,7 +19,7 @@ use domain::major_incident_notice::{self as notice_rules, ContactRole, NoticeRec
 use domain::policy::{Action, OrgScope};
 use domain::policy_pack::SlaFamily;
 use domain::text::Locale;
-use domain::ticket::{LinkKind, Status, TicketKind};
+use domain::ticket::{Status, TicketKind};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -1011,8 +1011,9 @@ pub(crate) async fn on_resolved(
 
 /// Opens the problem a major incident resolved with no known root cause calls for: kind
 /// problem, the incident's organization, service, configuration item, impact, urgency and
-/// priority, its summary, linked incident → problem (`caused_by`). Returns the problem's id
-/// and number. Runs in the caller's transaction.
+/// priority, its summary, its problem record (source: major incident), linked incident →
+/// problem (`caused_by`). Returns the problem's id and number. Runs in the caller's
+/// transaction.
 pub async fn open_problem_for_major_incident(
     state: &AppState,
     conn: &mut Conn,
@@ -1090,19 +1091,18 @@ pub async fn open_problem_for_major_incident(
         },
     )
     .await?;
-    store::tickets::add_link(conn, incident.id, inserted.id, LinkKind::CausedBy).await?;
-    for (ticket_id, data) in [
-        (
-            incident.id,
-            json!({"kind": LinkKind::CausedBy.as_str(), "to": reserved.number}),
-        ),
-        (
-            inserted.id,
-            json!({"kind": LinkKind::CausedBy.as_str(), "from": incident.number}),
-        ),
-    ] {
-        store::tickets::add_event(conn, ticket_id, actor, "linked", false, None, data).await?;
-    }
+    // The problem's record (source: major incident), the incident → problem link
+    // (`caused_by`) and the SPOC's creation notice.
+    crate::problems::attach_new_problem(
+        state,
+        conn,
+        actor,
+        inserted.id,
+        domain::problem_record::ProblemSource::MajorIncident,
+        &[incident.id],
+        &[],
+    )
+    .await?;
     Ok((inserted.id, reserved.number))
 }
 

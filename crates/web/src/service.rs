@@ -339,6 +339,7 @@ pub async fn create_person(
             .await?;
     }
     tx.commit().await?;
+    state.callers.clear();
     Ok(id)
 }
 
@@ -406,6 +407,7 @@ pub async fn update_person(
     )
     .await?;
     tx.commit().await?;
+    state.callers.clear();
     Ok(())
 }
 
@@ -449,6 +451,7 @@ pub async fn grant_role(
     )
     .await?;
     tx.commit().await?;
+    state.callers.clear();
     Ok(granted)
 }
 
@@ -487,6 +490,7 @@ pub async fn revoke_role(
     )
     .await?;
     tx.commit().await?;
+    state.callers.clear();
     Ok(())
 }
 
@@ -525,6 +529,7 @@ pub async fn record_training(
     )
     .await?;
     tx.commit().await?;
+    state.callers.clear();
     Ok(activated)
 }
 
@@ -767,6 +772,7 @@ pub async fn reset_password(
     )
     .await?;
     tx.commit().await?;
+    state.callers.clear();
     Ok(())
 }
 
@@ -842,6 +848,7 @@ pub async fn revoke_token(
     )
     .await?;
     tx.commit().await?;
+    state.callers.clear();
     Ok(())
 }
 

@@ -626,6 +626,10 @@ async fn write_ticket(
     )
     .await?;
     let id = inserted.id;
+    // A configuration item named by its CMDB code is linked to the item itself.
+    if let Some(code) = &new.draft.configuration_item {
+        store::problems::link_item_by_code(tx, id, code).await?;
+    }
     if !files.is_empty() {
         let event = store::tickets::add_event(
             tx,
@@ -1019,6 +1023,10 @@ pub async fn update(
     let current = t.status();
     if current.is_final() {
         return Err(AppError::new(StatusCode::CONFLICT, "ticket_closed"));
+    }
+    // A problem's status follows its own workflow (`crate::problems::set_status`).
+    if patch.status.is_some() && t.kind() == TicketKind::Problem {
+        return Err(AppError::invalid("use_problem_workflow", "status"));
     }
     if !agent
         && (patch.touches_fields()

@@ -13,6 +13,7 @@ mod notices;
 mod openapi;
 mod people;
 mod policy;
+mod problems;
 mod signin;
 mod sla;
 mod status;

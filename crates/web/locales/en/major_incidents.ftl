@@ -67,7 +67,6 @@ mi-ev-other = { $kind }
 ev-major_incident_declared = Declared a major incident; coordinator { $coordinator }
 ev-major_incident_notice = Major-incident notice sent: { $notice } ({ $count } recipients)
 ev-major_incident_resolved = Major incident resolved; review targets set
-field-root_cause = Root cause
 field-bridge = Bridge / web meeting
 field-coordinator_id = Incident coordinator
 field-vendor_contacts = Vendor contacts

@@ -67,7 +67,6 @@ mi-ev-other = { $kind }
 ev-major_incident_declared = Incident majeur déclaré; coordonnateur { $coordinator }
 ev-major_incident_notice = Avis d'incident majeur envoyé : { $notice } ({ $count } destinataires)
 ev-major_incident_resolved = Incident majeur résolu; cibles de revue fixées
-field-root_cause = Cause fondamentale
 field-bridge = Conférence téléphonique ou Web
 field-coordinator_id = Coordonnateur de l'incident
 field-vendor_contacts = Personnes-ressources des fournisseurs
