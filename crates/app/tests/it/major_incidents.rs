@@ -303,6 +303,9 @@ async fn a_sev1_major_incident_communicates_on_the_packs_cadence_and_opens_a_pro
     assert_eq!(p["kind"], "problem", "{p}");
     assert_eq!(p["organization_id"], ticket["organization_id"]);
     assert_eq!(p["service_id"], ticket["service_id"]);
+    let (s, record) = agent.get(&format!("/api/v1/problems/{problem}")).await;
+    assert_eq!(s, 200, "{record}");
+    assert_eq!(record["record"]["source"], "major_incident", "{record}");
     let (_, i) = agent.get(&format!("/api/v1/tickets/{number}")).await;
     assert!(
         i["links"]
