@@ -25,6 +25,7 @@ pub mod outbox;
 pub mod passwords;
 pub mod people;
 pub mod policy_packs;
+pub mod problem_trends;
 pub mod scope;
 pub mod settings;
 pub mod status_page;

@@ -4,6 +4,7 @@ use crate::AppState;
 use crate::api_cmdb as ci;
 use crate::api_mail;
 use crate::api_notices;
+use crate::api_problem_trends as pt;
 use crate::api_status as st;
 use crate::api_tickets as t;
 use crate::ctx::{ApiUser, Ctx};
@@ -195,6 +196,11 @@ fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(ci::get_item, ci::update_item))
         .routes(routes!(ci::add_relation))
         .routes(routes!(ci::remove_relation))
+        .routes(routes!(pt::list_proposals))
+        .routes(routes!(pt::accept_proposal))
+        .routes(routes!(pt::dismiss_proposal))
+        .routes(routes!(pt::run_detection))
+        .routes(routes!(pt::get_settings, pt::put_settings))
         .routes(routes!(
             crate::status_subscriptions::create_status_subscription
         ))

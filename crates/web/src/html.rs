@@ -62,6 +62,7 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::html_notices::routes())
         .merge(crate::html_status::routes())
         .merge(crate::html_cmdb::routes())
+        .merge(crate::html_problem_trends::routes())
 }
 
 async fn css() -> Response {

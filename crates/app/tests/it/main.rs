@@ -12,6 +12,7 @@ mod notices;
 mod openapi;
 mod people;
 mod policy;
+mod problem_trends;
 mod signin;
 mod sla;
 mod status;
