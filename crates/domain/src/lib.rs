@@ -12,6 +12,7 @@ pub mod holiday;
 pub mod inbound;
 pub mod mail_template;
 pub mod major_incident;
+pub mod major_incident_notice;
 pub mod org;
 pub mod person;
 pub mod phi;

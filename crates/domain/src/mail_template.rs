@@ -100,6 +100,27 @@ pub const KINDS: &[Kind] = &[
         variables: &["title", "due", "link"],
     },
     Kind {
+        key: "major-incident-notice",
+        variables: &[
+            "number",
+            "summary",
+            "service",
+            "notice",
+            "kind",
+            "update",
+            "next_update",
+            "link",
+        ],
+    },
+    Kind {
+        key: "major-incident-message",
+        variables: &["number", "subject", "body"],
+    },
+    Kind {
+        key: "major-incident-reminder",
+        variables: &["number", "summary", "what", "due", "link"],
+    },
+    Kind {
         key: "welcome",
         variables: &["name", "organization", "link"],
     },
@@ -286,6 +307,12 @@ pub fn sample(name: &str) -> &'static str {
         "minutes" => "60",
         "email" => "dana@hhs.example",
         "reason" => "New clinician in the emergency department",
+        "service" => "Clinical viewer",
+        "notice" => "Update",
+        "kind" => "update",
+        "update" => "2",
+        "next_update" => "2026-12-07 16:00 EST",
+        "what" => "Update (+2h)",
         _ => "…",
     }
 }

@@ -3,6 +3,7 @@
 use crate::AppState;
 use crate::api_cmdb as ci;
 use crate::api_mail;
+use crate::api_major_incidents as mi;
 use crate::api_notices;
 use crate::api_problem_trends as pt;
 use crate::api_status as st;
@@ -201,6 +202,11 @@ fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(pt::dismiss_proposal))
         .routes(routes!(pt::run_detection))
         .routes(routes!(pt::get_settings, pt::put_settings))
+        .routes(routes!(mi::declare))
+        .routes(routes!(mi::send_notice))
+        .routes(routes!(mi::set_auto_send))
+        .routes(routes!(mi::list))
+        .routes(routes!(mi::get))
         .routes(routes!(
             crate::status_subscriptions::create_status_subscription
         ))

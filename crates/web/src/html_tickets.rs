@@ -1649,6 +1649,22 @@ fn event_views(
                     "ev-status_published",
                     &[("title", s("title")), ("impact", s("impact"))],
                 ),
+                "major_incident_declared" => say(
+                    "ev-major_incident_declared",
+                    &[("coordinator", s("coordinator"))],
+                ),
+                "major_incident_notice" => {
+                    let key = s("key");
+                    let kind = domain::major_incident_notice::kind_of_key(&key);
+                    say(
+                        "ev-major_incident_notice",
+                        &[
+                            ("notice", crate::major_incidents::notice_label(&key, kind, tr.0)),
+                            ("count", i(&d["recipients"]).to_string()),
+                        ],
+                    )
+                }
+                "major_incident_resolved" => tr.t("ev-major_incident_resolved"),
                 "watching" => tr.t("ev-watching"),
                 "unwatching" => tr.t("ev-unwatching"),
                 other => say("ev-other", &[("kind", other.to_owned())]),
@@ -1774,6 +1790,7 @@ async fn status_submit(
     let patch = TicketPatch {
         status: Some(pair(&pairs, "status").to_owned()),
         status_reason: opt(pair(&pairs, "reason")),
+        root_cause: opt(pair(&pairs, "root_cause")),
         ..Default::default()
     };
     let result = tickets::update(&state, &who, &ctx.actor(), &number, &patch)

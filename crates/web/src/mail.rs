@@ -307,6 +307,16 @@ impl Composer {
         })
     }
 
+    /// Renders a template in one language without making a message (a draft to edit).
+    pub fn render(
+        &self,
+        key: &str,
+        locale: Locale,
+        args: &[(&str, &str)],
+    ) -> AppResult<mail_template::Rendered> {
+        self.render_one(key, locale, args)
+    }
+
     /// Builds a message without storing it (to write it with other rows in one statement).
     pub fn compose(&self, draft: &Draft<'_>) -> AppResult<store::outbox::NewMail> {
         let unsubscribe = draft.unsubscribe.as_ref().map(|u| self.unsubscribe_url(u));

@@ -187,7 +187,7 @@ pub fn pack_has_priority(
     })
 }
 
-fn priority_number(code: &str) -> Option<i64> {
+pub(crate) fn priority_number(code: &str) -> Option<i64> {
     code.trim_start_matches(|c: char| c.is_ascii_alphabetic())
         .parse()
         .ok()

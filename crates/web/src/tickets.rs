@@ -956,6 +956,10 @@ pub struct TicketPatch {
     pub remove_partner_references: Vec<String>,
     /// The version the editor saw; a newer stored version refuses the change.
     pub version: Option<i64>,
+    /// Resolving a declared major incident: the root cause found. Without one, a problem
+    /// is opened for it.
+    #[serde(default)]
+    pub root_cause: Option<String>,
 }
 
 impl TicketPatch {
@@ -1312,6 +1316,10 @@ pub async fn update(
         },
     )
     .await?;
+    if new_status == Some(Status::Resolved) {
+        crate::major_incidents::on_resolved(state, &mut tx, actor, &t, patch.root_cause.as_deref())
+            .await?;
+    }
     if let Some(to) = new_status {
         let key = match to {
             Status::InProgress => Some("ticket-in-progress"),
