@@ -20,6 +20,7 @@ pub mod jobs;
 pub mod leases;
 pub mod lists;
 pub mod mail_templates;
+pub mod major_incident_reports;
 pub mod major_incidents;
 pub mod orgs;
 pub mod outbox;

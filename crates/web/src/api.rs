@@ -3,6 +3,7 @@
 use crate::AppState;
 use crate::api_cmdb as ci;
 use crate::api_mail;
+use crate::api_major_incident_reports as mir;
 use crate::api_major_incidents as mi;
 use crate::api_notices;
 use crate::api_problem_trends as pt;
@@ -207,6 +208,12 @@ fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(mi::set_auto_send))
         .routes(routes!(mi::list))
         .routes(routes!(mi::get))
+        .routes(routes!(mir::get_draft, mir::redraft, mir::edit_draft))
+        .routes(routes!(mir::redact))
+        .routes(routes!(mir::record_review))
+        .routes(routes!(mir::release))
+        .routes(routes!(mir::request_copy, mir::list_requests))
+        .routes(routes!(mir::get_report))
         .routes(routes!(
             crate::status_subscriptions::create_status_subscription
         ))

@@ -63,6 +63,7 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::html_status::routes())
         .merge(crate::html_cmdb::routes())
         .merge(crate::html_problem_trends::routes())
+        .merge(crate::html_major_incident_reports::routes())
         .merge(crate::html_major_incidents::routes())
 }
 

@@ -8,6 +8,7 @@ mod imap;
 mod inbound;
 mod isolation;
 mod mail;
+mod major_incident_reports;
 mod notices;
 mod openapi;
 mod people;
