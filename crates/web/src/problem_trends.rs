@@ -166,35 +166,51 @@ fn value_key(value: &str) -> String {
     domain::text::fold(value.trim())
 }
 
-/// Runs detection now and stores what it finds, in one transaction. Decided patterns (both
-/// dismissed and accepted) are passed to detection as dismissed: they are never proposed
-/// again and still hide the same incidents on coarser dimensions.
+/// Runs detection now and stores what it finds. Detection reads and computes outside the
+/// write transaction (so the writer is held only for the writes); decided patterns (both
+/// dismissed and accepted) are passed to it as dismissed: they are never proposed again and
+/// still hide the same incidents on coarser dimensions. A pattern decided while detection
+/// ran is not stored again: a pattern is stored once, whatever its status.
 pub async fn run(state: &AppState, actor: &Actor) -> AppResult<RunReport> {
+    let (incidents, found) = {
+        let mut conn = state.db.reader().acquire().await?;
+        let settings = load_settings(&mut conn).await?;
+        let since = domain::time::now() - SignedDuration::from_hours(24 * settings.lookback_days);
+        let rows = db::incidents_since(&mut conn, &domain::time::to_db(since)).await?;
+        let incidents: Vec<IncidentFacts> = rows.iter().filter_map(facts_of).collect();
+        let decided: Vec<DismissedPattern> = db::decided(&mut conn)
+            .await?
+            .iter()
+            .filter_map(pattern_of)
+            .collect();
+        let count = incidents.len();
+        let thresholds = settings.thresholds();
+        let found =
+            tokio::task::spawn_blocking(move || detect_trends(&incidents, &thresholds, &decided))
+                .await
+                .map_err(|_| AppError::internal())?;
+        (count, found)
+    };
     let mut tx = state.db.begin().await?;
-    let report = run_in(&mut tx, actor).await?;
+    let report = store_found(&mut tx, actor, incidents, &found).await?;
     tx.commit().await?;
     Ok(report)
 }
 
-async fn run_in(tx: &mut store::Conn, actor: &Actor) -> AppResult<RunReport> {
-    let settings = load_settings(tx).await?;
+async fn store_found(
+    tx: &mut store::Conn,
+    actor: &Actor,
+    incidents: usize,
+    found: &[domain::problem::ProposedProblem],
+) -> AppResult<RunReport> {
     let now = domain::time::now();
-    let since = now - SignedDuration::from_hours(24 * settings.lookback_days);
-    let rows = db::incidents_since(tx, &domain::time::to_db(since)).await?;
-    let incidents: Vec<IncidentFacts> = rows.iter().filter_map(facts_of).collect();
-    let decided: Vec<DismissedPattern> = db::decided(tx)
-        .await?
-        .iter()
-        .filter_map(pattern_of)
-        .collect();
-    let found = detect_trends(&incidents, &settings.thresholds(), &decided);
     let mut report = RunReport {
-        incidents: incidents.len(),
+        incidents,
         found: found.len(),
         ..RunReport::default()
     };
     let mut current = Vec::with_capacity(found.len());
-    for trend in &found {
+    for trend in found {
         let key = value_key(&trend.value);
         if let Some(id) =
             db::pending_id(tx, trend.dimension.as_str(), &key, &trend.incident_ids).await?
@@ -267,20 +283,21 @@ pub async fn run_due(state: &AppState) -> AppResult<Option<RunReport>> {
 }
 
 async fn run_if_due(state: &AppState) -> AppResult<Option<RunReport>> {
-    let mut tx = state.db.begin().await?;
-    let settings = load_settings(&mut tx).await?;
-    let last = db::setting(&mut tx, LAST_RUN_KEY)
-        .await?
-        .and_then(|value| domain::time::from_db(&value));
-    let due = last.is_none_or(|last| {
-        domain::time::now().duration_since(last) >= SignedDuration::from_hours(settings.every_hours)
-    });
+    let due = {
+        let mut conn = state.db.reader().acquire().await?;
+        let settings = load_settings(&mut conn).await?;
+        let last = db::setting(&mut conn, LAST_RUN_KEY)
+            .await?
+            .and_then(|value| domain::time::from_db(&value));
+        last.is_none_or(|last| {
+            domain::time::now().duration_since(last)
+                >= SignedDuration::from_hours(settings.every_hours)
+        })
+    };
     if !due {
         return Ok(None);
     }
-    let report = run_in(&mut tx, &Actor::system("problem-detection")).await?;
-    tx.commit().await?;
-    Ok(Some(report))
+    Ok(Some(run(state, &Actor::system("problem-detection")).await?))
 }
 
 /// Starts the scheduled run: every node checks each minute, one runs it when due.
