@@ -205,7 +205,7 @@ describe('accessibility (axe-core, WCAG 2.1 AA)', { timeout: 300_000 }, () => {
     await check(t, 'ticket page (clinician)', clinician);
   });
 
-  for (const path of ['/console', '/console/queue?group=SD', '/console/phone', '/console/status', '/console/status/1']) {
+  for (const path of ['/console', '/console/queue?group=SD', '/console/phone', '/console/status', '/console/status/1', '/console/major-incidents']) {
     test(`${path} (agent)`, async (t) => {
       await visit(agent, path);
       await check(t, `${path} (agent)`, agent);

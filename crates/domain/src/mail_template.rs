@@ -100,21 +100,35 @@ pub const KINDS: &[Kind] = &[
         variables: &["title", "due", "link"],
     },
     Kind {
-        key: "major-incident-notice",
+        key: "major-incident-interruption",
         variables: &[
             "number",
             "summary",
             "service",
             "notice",
-            "kind",
+            "next_update",
+            "link",
+        ],
+    },
+    Kind {
+        key: "major-incident-update",
+        variables: &[
+            "number",
+            "summary",
+            "service",
+            "notice",
             "update",
             "next_update",
             "link",
         ],
     },
     Kind {
+        key: "major-incident-restoration",
+        variables: &["number", "summary", "service", "notice", "link"],
+    },
+    Kind {
         key: "major-incident-message",
-        variables: &["number", "subject", "body"],
+        variables: &["subject", "body"],
     },
     Kind {
         key: "major-incident-reminder",
@@ -309,9 +323,7 @@ pub fn sample(name: &str) -> &'static str {
         "reason" => "New clinician in the emergency department",
         "service" => "Clinical viewer",
         "notice" => "Update",
-        "kind" => "update",
         "update" => "2",
-        "next_update" => "2026-12-07 16:00 EST",
         "what" => "Update (+2h)",
         _ => "…",
     }

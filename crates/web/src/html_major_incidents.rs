@@ -185,17 +185,17 @@ fn timeline_text(locale: Locale, kind: &str, data: &serde_json::Value) -> String
     match kind {
         "created" => t("mi-ev-created", &[]),
         "status" => t("mi-ev-status", &[("from", s("from")), ("to", s("to"))]),
-        "major_incident_declared" => t(
-            "mi-ev-declared",
-            &[("coordinator", s("coordinator"))],
-        ),
+        "major_incident_declared" => t("mi-ev-declared", &[("coordinator", s("coordinator"))]),
         "major_incident_notice" => {
             let key = s("key");
             t(
                 "mi-ev-notice",
                 &[
                     ("notice", notice_label(&key, kind_of_key(&key), locale)),
-                    ("count", data["recipients"].as_i64().unwrap_or(0).to_string()),
+                    (
+                        "count",
+                        data["recipients"].as_i64().unwrap_or(0).to_string(),
+                    ),
                 ],
             )
         }
@@ -206,7 +206,14 @@ fn timeline_text(locale: Locale, kind: &str, data: &serde_json::Value) -> String
         "status_published" => t("mi-ev-published", &[("title", s("title"))]),
         "linked" => t(
             "mi-ev-linked",
-            &[("number", data["to"].as_str().or(data["from"].as_str()).unwrap_or_default().to_owned())],
+            &[(
+                "number",
+                data["to"]
+                    .as_str()
+                    .or(data["from"].as_str())
+                    .unwrap_or_default()
+                    .to_owned(),
+            )],
         ),
         other => t("mi-ev-other", &[("kind", other.to_owned())]),
     }

@@ -1659,7 +1659,10 @@ fn event_views(
                     say(
                         "ev-major_incident_notice",
                         &[
-                            ("notice", crate::major_incidents::notice_label(&key, kind, tr.0)),
+                            (
+                                "notice",
+                                crate::major_incidents::notice_label(&key, kind, tr.0),
+                            ),
                             ("count", i(&d["recipients"]).to_string()),
                         ],
                     )

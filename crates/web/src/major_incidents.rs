@@ -1,9 +1,10 @@
 //! Major incidents: the declaration on a P1/P2 (Sev 1/2) incident, the people engaged, the
-//! notices on the pack's cadence (drafted from the `major-incident-notice` mail template,
-//! edited and sent by the coordinator or sent by themselves when due), and what resolution
-//! brings: the restoration notice, the review targets, and a problem when no root cause is
-//! known. The cadence rules are `domain::major_incident`'s; each change is one transaction
-//! with its timeline entry, audit row and outbox mail.
+//! notices on the pack's cadence (drafted from the `major-incident-interruption`, `-update`
+//! and `-restoration` mail templates, edited and sent by the coordinator or sent by
+//! themselves when due), and what resolution brings: the restoration notice, the review
+//! targets, and a problem when no root cause is known. The cadence rules are
+//! `domain::major_incident`'s; each change is one transaction with its timeline entry, audit
+//! row and outbox mail.
 use crate::AppState;
 use crate::ctx::Identity;
 use crate::error::{AppError, AppResult};
@@ -152,7 +153,11 @@ async fn ticket_of(conn: &mut Conn, who: &Identity, number: &str) -> AppResult<T
     Ok(store::tickets::get_by_number(conn, &who.principal.ticket_scope(), number).await?)
 }
 
-pub async fn detail(state: &AppState, who: &Identity, number: &str) -> AppResult<MajorIncidentDetail> {
+pub async fn detail(
+    state: &AppState,
+    who: &Identity,
+    number: &str,
+) -> AppResult<MajorIncidentDetail> {
     require_operator_agent(who)?;
     let mut conn = state.db.reader().acquire().await?;
     let ticket = ticket_of(&mut conn, who, number).await?;
@@ -223,7 +228,11 @@ fn due_notices(
 
 /// The communication plan of the ticket's priority in its policy pack (the selected pack
 /// when the ticket has none); hourly updates when the pack names no timed update.
-async fn plan_for(state: &AppState, conn: &mut Conn, ticket: &Ticket) -> AppResult<CommunicationPlan> {
+async fn plan_for(
+    state: &AppState,
+    conn: &mut Conn,
+    ticket: &Ticket,
+) -> AppResult<CommunicationPlan> {
     let pack_id = match ticket.policy_pack_id {
         Some(id) => Some(id),
         None => state.packs.selected_id(conn).await?,
@@ -290,9 +299,16 @@ impl DraftContext {
         Ok(DraftContext {
             number: ticket.number.clone(),
             summary: ticket.summary.clone(),
-            service_en: service.as_ref().map(|s| s.name_en.clone()).unwrap_or_default(),
-            service_fr: service.as_ref().map(|s| s.name_fr.clone()).unwrap_or_default(),
-            declared_at: domain::time::from_db(&major.declared_at).unwrap_or_else(domain::time::now),
+            service_en: service
+                .as_ref()
+                .map(|s| s.name_en.clone())
+                .unwrap_or_default(),
+            service_fr: service
+                .as_ref()
+                .map(|s| s.name_fr.clone())
+                .unwrap_or_default(),
+            declared_at: domain::time::from_db(&major.declared_at)
+                .unwrap_or_else(domain::time::now),
             link: major
                 .status_event_id
                 .map(|id| format!("{}/status/events/{id}", state.settings.public_base_url))
@@ -302,7 +318,7 @@ impl DraftContext {
         })
     }
 
-    /// The notice `key` due at `due_at`, from the `major-incident-notice` templates. The
+    /// The notice `key` due at `due_at`, from its kind's mail templates. The
     /// next update it promises is the one after its due time.
     fn draft(
         &self,
@@ -330,7 +346,6 @@ impl DraftContext {
                     locale.pick(&self.service_en, &self.service_fr).to_owned(),
                 ),
                 ("notice", notice_label(key, kind, locale)),
-                ("kind", kind.as_str().to_owned()),
                 ("update", update.clone()),
                 (
                     "next_update",
@@ -342,7 +357,12 @@ impl DraftContext {
                 ("link", self.link.clone()),
             ];
             let pairs: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            composer.render("major-incident-notice", locale, &pairs)
+            let template = match kind {
+                NoticeKind::ServiceInterruption => "major-incident-interruption",
+                NoticeKind::Update => "major-incident-update",
+                NoticeKind::ServiceRestoration => "major-incident-restoration",
+            };
+            composer.render(template, locale, &pairs)
         };
         let en = render(Locale::En)?;
         let fr = render(Locale::Fr)?;
@@ -406,7 +426,9 @@ fn check_vendors(input: &[VendorContactInput]) -> AppResult<Vec<CheckedVendor>> 
     }
     input
         .iter()
-        .filter(|v| !(v.name.trim().is_empty() && v.email.as_deref().unwrap_or("").trim().is_empty()))
+        .filter(|v| {
+            !(v.name.trim().is_empty() && v.email.as_deref().unwrap_or("").trim().is_empty())
+        })
         .map(|v| {
             let locale = match v.locale.as_deref().map(str::trim).filter(|l| !l.is_empty()) {
                 Some(l) => Some(
@@ -512,7 +534,9 @@ pub async fn declare(
     let mut engaged = 1;
     for org in affected_organizations(&mut tx, &ticket).await? {
         let (Some(name), Some(email)) = (
-            org.escalation_name.as_deref().filter(|n| !n.trim().is_empty()),
+            org.escalation_name
+                .as_deref()
+                .filter(|n| !n.trim().is_empty()),
             org.escalation_email.as_deref().filter(|e| e.contains('@')),
         ) else {
             continue;
@@ -573,15 +597,28 @@ pub async fn declare(
     )
     .await?;
     if input.notify_now.unwrap_or(true) {
-        let major = db::get(&mut tx, ticket.id).await?.ok_or_else(AppError::internal)?;
-        send_planned(state, &mut tx, actor, &ticket, &major, mi::DECLARATION_KEY, None).await?;
+        let major = db::get(&mut tx, ticket.id)
+            .await?
+            .ok_or_else(AppError::internal)?;
+        send_planned(
+            state,
+            &mut tx,
+            actor,
+            &ticket,
+            &major,
+            mi::DECLARATION_KEY,
+            None,
+        )
+        .await?;
     }
     tx.commit().await?;
     if input.publish_status.unwrap_or(false) {
         publish(state, who, actor, &ticket, input.banner.unwrap_or(true)).await?;
     }
     let mut conn = state.db.reader().acquire().await?;
-    let major = db::get(&mut conn, ticket.id).await?.ok_or_else(AppError::internal)?;
+    let major = db::get(&mut conn, ticket.id)
+        .await?
+        .ok_or_else(AppError::internal)?;
     detail_of(state, &mut conn, &ticket, major).await
 }
 
@@ -707,12 +744,14 @@ async fn send_planned(
     let composer = state.composer(conn).await?;
     let texts = match texts {
         Some(t) => t,
-        None => DraftContext::load(state, conn, ticket, major).await?.draft(
-            &composer,
-            &plan,
-            key,
-            due_at.unwrap_or_else(domain::time::now),
-        )?,
+        None => DraftContext::load(state, conn, ticket, major)
+            .await?
+            .draft(
+                &composer,
+                &plan,
+                key,
+                due_at.unwrap_or_else(domain::time::now),
+            )?,
     };
     let to = recipients(conn, ticket).await?;
     let kind = notice_rules::kind_of_key(key);
@@ -789,7 +828,12 @@ async fn send_planned(
     Ok(Some(notice_id))
 }
 
-fn edited(value: &Option<String>, draft: &str, field: &'static str, max: usize) -> AppResult<String> {
+fn edited(
+    value: &Option<String>,
+    draft: &str,
+    field: &'static str,
+    max: usize,
+) -> AppResult<String> {
     match value {
         Some(v) => text(v, field, max, true),
         None => Ok(draft.to_owned()),
@@ -827,9 +871,19 @@ pub async fn send_notice(
         .await?
         .draft(&composer, &plan, key, due.due_at)?;
     let texts = NoticeTexts {
-        subject_en: edited(&input.subject_en, &draft.subject_en, "subject_en", MAX_SUBJECT)?,
+        subject_en: edited(
+            &input.subject_en,
+            &draft.subject_en,
+            "subject_en",
+            MAX_SUBJECT,
+        )?,
         body_en: edited(&input.body_en, &draft.body_en, "body_en", MAX_BODY)?,
-        subject_fr: edited(&input.subject_fr, &draft.subject_fr, "subject_fr", MAX_SUBJECT)?,
+        subject_fr: edited(
+            &input.subject_fr,
+            &draft.subject_fr,
+            "subject_fr",
+            MAX_SUBJECT,
+        )?,
         body_fr: edited(&input.body_fr, &draft.body_fr, "body_fr", MAX_BODY)?,
     };
     let id = send_planned(state, &mut tx, actor, &ticket, &major, key, Some(texts))
@@ -920,7 +974,8 @@ pub(crate) async fn on_resolved(
     let problem = match root_cause {
         Some(_) => None,
         None => {
-            let problem = open_problem_for_major_incident(state, conn, actor, ticket, &major).await?;
+            let problem =
+                open_problem_for_major_incident(state, conn, actor, ticket, &major).await?;
             db::set_problem(conn, ticket.id, problem.0).await?;
             Some(problem.1)
         }
@@ -947,7 +1002,9 @@ pub(crate) async fn on_resolved(
         ),
     )
     .await?;
-    let major = db::get(conn, ticket.id).await?.ok_or_else(AppError::internal)?;
+    let major = db::get(conn, ticket.id)
+        .await?
+        .ok_or_else(AppError::internal)?;
     send_planned(state, conn, actor, ticket, &major, RESOLUTION_KEY, None).await?;
     Ok(())
 }
@@ -974,7 +1031,10 @@ pub async fn open_problem_for_major_incident(
     let summary: String = crate::i18n::t_args(
         Locale::En,
         "mi-problem-summary",
-        &[("number", incident.number.clone()), ("summary", incident.summary.clone())],
+        &[
+            ("number", incident.number.clone()),
+            ("summary", incident.summary.clone()),
+        ],
     )
     .chars()
     .take(domain::ticket::SUMMARY_MAX)
@@ -1032,8 +1092,14 @@ pub async fn open_problem_for_major_incident(
     .await?;
     store::tickets::add_link(conn, incident.id, inserted.id, LinkKind::CausedBy).await?;
     for (ticket_id, data) in [
-        (incident.id, json!({"kind": LinkKind::CausedBy.as_str(), "to": reserved.number})),
-        (inserted.id, json!({"kind": LinkKind::CausedBy.as_str(), "from": incident.number})),
+        (
+            incident.id,
+            json!({"kind": LinkKind::CausedBy.as_str(), "to": reserved.number}),
+        ),
+        (
+            inserted.id,
+            json!({"kind": LinkKind::CausedBy.as_str(), "from": incident.number}),
+        ),
     ] {
         store::tickets::add_event(conn, ticket_id, actor, "linked", false, None, data).await?;
     }
@@ -1056,15 +1122,23 @@ pub async fn run_due(state: &AppState) -> AppResult<()> {
     let system = Actor::system("major-incidents");
     for major in majors {
         let mut conn = state.db.reader().acquire().await?;
-        let ticket = store::tickets::get(&mut conn, &crate::sla::everything(), major.ticket_id).await?;
+        let ticket =
+            store::tickets::get(&mut conn, &crate::sla::everything(), major.ticket_id).await?;
         let notices = db::notices(&mut conn, ticket.id).await?;
         let plan = plan_for(state, &mut conn, &ticket).await?;
         drop(conn);
         for due in due_notices(&plan, &major, &notices, now) {
             if due.reminder_at <= now {
                 let what = |locale| notice_label(&due.key, due.kind, locale);
-                remind(state, &ticket, &major, &format!("notice:{}", due.key), due.due_at, what)
-                    .await?;
+                remind(
+                    state,
+                    &ticket,
+                    &major,
+                    &format!("notice:{}", due.key),
+                    due.due_at,
+                    what,
+                )
+                .await?;
             }
             if major.auto_send != 0 && due.due_at <= now {
                 let mut tx = state.db.begin().await?;
@@ -1074,8 +1148,14 @@ pub async fn run_due(state: &AppState) -> AppResult<()> {
         }
         if let (Some(resolved), Some(review_due), Some(report_due)) = (
             major.resolved_at.as_deref().and_then(domain::time::from_db),
-            major.review_due_at.as_deref().and_then(domain::time::from_db),
-            major.report_due_at.as_deref().and_then(domain::time::from_db),
+            major
+                .review_due_at
+                .as_deref()
+                .and_then(domain::time::from_db),
+            major
+                .report_due_at
+                .as_deref()
+                .and_then(domain::time::from_db),
         ) {
             let targets = mi::ReviewTargets {
                 review_due,

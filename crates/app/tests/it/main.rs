@@ -9,6 +9,7 @@ mod inbound;
 mod isolation;
 mod mail;
 mod major_incident_reports;
+mod major_incidents;
 mod notices;
 mod openapi;
 mod people;
