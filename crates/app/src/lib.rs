@@ -90,6 +90,7 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
     }
     state.status.changed(&state).await;
     web::status_snapshot::spawn_refresher(state.clone());
+    web::problem_trends::spawn(state.clone());
     web::major_incidents::spawn_runner(state.clone());
     spawn_job_runner(web::sla::JobContext {
         db: db.clone(),

@@ -3,9 +3,11 @@
 use crate::AppState;
 use crate::api_cmdb as ci;
 use crate::api_mail;
+use crate::api_major_incident_reports as mir;
 use crate::api_major_incidents as mi;
 use crate::api_notices;
 use crate::api_problems as pr;
+use crate::api_problem_trends as pt;
 use crate::api_status as st;
 use crate::api_tickets as t;
 use crate::ctx::{ApiUser, Ctx};
@@ -197,11 +199,22 @@ fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(ci::get_item, ci::update_item))
         .routes(routes!(ci::add_relation))
         .routes(routes!(ci::remove_relation))
+        .routes(routes!(pt::list_proposals))
+        .routes(routes!(pt::accept_proposal))
+        .routes(routes!(pt::dismiss_proposal))
+        .routes(routes!(pt::run_detection))
+        .routes(routes!(pt::get_settings, pt::put_settings))
         .routes(routes!(mi::declare))
         .routes(routes!(mi::send_notice))
         .routes(routes!(mi::set_auto_send))
         .routes(routes!(mi::list))
         .routes(routes!(mi::get))
+        .routes(routes!(mir::get_draft, mir::redraft, mir::edit_draft))
+        .routes(routes!(mir::redact))
+        .routes(routes!(mir::record_review))
+        .routes(routes!(mir::release))
+        .routes(routes!(mir::request_copy, mir::list_requests))
+        .routes(routes!(mir::get_report))
         .routes(routes!(
             crate::status_subscriptions::create_status_subscription
         ))

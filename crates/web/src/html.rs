@@ -62,6 +62,8 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::html_notices::routes())
         .merge(crate::html_status::routes())
         .merge(crate::html_cmdb::routes())
+        .merge(crate::html_problem_trends::routes())
+        .merge(crate::html_major_incident_reports::routes())
         .merge(crate::html_major_incidents::routes())
         .merge(crate::html_problems::routes())
 }
