@@ -234,6 +234,32 @@ pub async fn decide(
     Ok(done.rows_affected() == 1)
 }
 
+/// Records the problem raised from an accepted proposal.
+pub async fn set_problem(
+    conn: &mut AnyConnection,
+    id: i64,
+    problem_ticket_id: i64,
+) -> StoreResult<()> {
+    sqlx::query("UPDATE problem_proposals SET problem_ticket_id = $1 WHERE id = $2")
+        .bind(problem_ticket_id)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Puts back an acceptance whose problem could not be raised.
+pub async fn undo_accept(conn: &mut AnyConnection, id: i64) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE problem_proposals SET status = 'proposed', decided_by = NULL, decided_at = NULL
+         WHERE id = $1 AND status = 'accepted' AND problem_ticket_id IS NULL",
+    )
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 /// An incident attached to a proposal.
 #[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
 pub struct AttachedIncident {

@@ -1174,9 +1174,18 @@ async fn look_after(state: &AppState, major: &MajorIncident, now: Timestamp) -> 
             review_due,
             report_due,
         };
-        for reminder in
-            notice_rules::target_reminders(targets, resolved, major.review_held_at.is_some())
-        {
+        let report_released = {
+            let mut conn = state.db.reader().acquire().await?;
+            store::major_incident_reports::get(&mut conn, ticket.id)
+                .await?
+                .is_some_and(|report| report.released_at.is_some())
+        };
+        for reminder in notice_rules::target_reminders(
+            targets,
+            resolved,
+            major.review_held_at.is_some(),
+            report_released,
+        ) {
             if reminder.remind_at <= now && now <= reminder.due {
                 let key = reminder.key;
                 let what = |locale: Locale| crate::i18n::t(locale, &format!("mi-target-{key}"));

@@ -12,7 +12,7 @@ use domain::problem::{
     DismissedPattern, IncidentFacts, TrendDimension, TrendThresholds, detect_trends,
 };
 use domain::text::Locale;
-use domain::ticket::{self as ticket_rules, Channel, LinkKind, TicketKind};
+use domain::ticket::{Channel, LinkKind, TicketKind};
 use jiff::SignedDuration;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -406,14 +406,44 @@ pub async fn accept(
     if proposal.status != "proposed" {
         return Err(decided_already());
     }
-    let problem = raise_problem(state, who, actor, &proposal, &incidents).await?;
+    // The decision is taken first, so two agents accepting at once raise one problem.
     let mut tx = state.db.begin().await?;
-    if !db::decide(&mut tx, id, "accepted", who.person.id, Some(problem.id)).await? {
-        // Another agent decided it meanwhile; the problem just raised stays, unlinked.
+    if !db::decide(&mut tx, id, "accepted", who.person.id, None).await? {
         return Err(decided_already());
     }
+    tx.commit().await?;
+    let problem = match raise_problem(state, who, actor, &proposal, &incidents).await {
+        Ok(problem) => problem,
+        Err(error) => {
+            let mut tx = state.db.begin().await?;
+            db::undo_accept(&mut tx, id).await?;
+            tx.commit().await?;
+            return Err(error);
+        }
+    };
+    let mut tx = state.db.begin().await?;
+    db::set_problem(&mut tx, id, problem.id).await?;
+    // The problem's record (source: trend), its caused_by links and the CMDB item the
+    // trend is on, with the partner contact's creation notice.
+    let incident_ids: Vec<i64> = incidents.iter().map(|i| i.ticket_id).collect();
+    let mut item_ids = Vec::new();
+    if TrendDimension::from_str(&proposal.dimension).ok() == Some(TrendDimension::ConfigurationItem)
+        && let Some(item) = store::problems::item_id_by_code(&mut tx, &proposal.value).await?
+    {
+        item_ids.push(item);
+    }
+    crate::problems::attach_new_problem(
+        state,
+        &mut tx,
+        actor,
+        problem.id,
+        domain::problem_record::ProblemSource::Trend,
+        &incident_ids,
+        &item_ids,
+    )
+    .await?;
     for incident in &incidents {
-        attach(&mut tx, actor, incident, &problem).await?;
+        audit_link(&mut tx, actor, incident, &problem).await?;
     }
     append(
         &mut tx,
@@ -487,45 +517,15 @@ pub async fn raise_problem(
     tickets::raise(state, who, actor, &input, Channel::Monitoring, &[]).await
 }
 
-/// Links an incident to its problem (`caused_by`), with both timelines and the audit.
-async fn attach(
+/// The audit row of an incident linked to the problem raised from its trend (the link and
+/// both timelines are written by `problems::attach_new_problem`).
+async fn audit_link(
     tx: &mut store::Conn,
     actor: &Actor,
     incident: &AttachedIncident,
     problem: &Raised,
 ) -> AppResult<()> {
-    ticket_rules::check_link(
-        LinkKind::CausedBy,
-        TicketKind::Incident,
-        TicketKind::Problem,
-    )?;
-    match store::tickets::add_link(tx, incident.ticket_id, problem.id, LinkKind::CausedBy).await {
-        Ok(()) => {}
-        // Linked by hand meanwhile: nothing more to do for this one.
-        Err(store::StoreError::Conflict(_)) => return Ok(()),
-        Err(e) => return Err(e.into()),
-    }
     let kind = LinkKind::CausedBy.as_str();
-    store::tickets::add_event(
-        tx,
-        incident.ticket_id,
-        actor,
-        "linked",
-        false,
-        None,
-        json!({"kind": kind, "to": problem.number}),
-    )
-    .await?;
-    store::tickets::add_event(
-        tx,
-        problem.id,
-        actor,
-        "linked",
-        false,
-        None,
-        json!({"kind": kind, "from": incident.number}),
-    )
-    .await?;
     append(
         tx,
         actor,

@@ -341,6 +341,19 @@ async fn detection_proposes_exactly_the_planted_trends_and_remembers_decisions()
     );
     let accepted_list = proposals(&agent, "accepted").await;
     assert_eq!(accepted_list[0]["problem_number"], problem_number);
+    // The problem's record says where it came from and starts at detection.
+    let (s, record) = agent
+        .get(&format!("/api/v1/problems/{problem_number}"))
+        .await;
+    assert_eq!(s, 200, "{record}");
+    assert_eq!(
+        (
+            record["record"]["source"].as_str(),
+            record["record"]["status"].as_str()
+        ),
+        (Some("trend"), Some("detection")),
+        "{record}"
+    );
 
     // Decided once only.
     let (s, e) = agent

@@ -26,6 +26,7 @@ mi-root-cause-unknown = Not known: a problem was opened.
 mi-problem = Problem
 mi-review-due = Major incident review due
 mi-report-due = Review report final by
+mi-report-link = Review and report
 mi-engaged = Who is engaged
 mi-role = Role
 mi-organization = Organization

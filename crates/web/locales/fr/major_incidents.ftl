@@ -26,6 +26,7 @@ mi-root-cause-unknown = Inconnue : un problème a été ouvert.
 mi-problem = Problème
 mi-review-due = Revue de l'incident majeur au plus tard
 mi-report-due = Rapport de revue final au plus tard
+mi-report-link = Revue et rapport
 mi-engaged = Personnes mobilisées
 mi-role = Rôle
 mi-organization = Organisation
