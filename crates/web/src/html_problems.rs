@@ -89,10 +89,7 @@ pub struct Choice {
     pub selected: bool,
 }
 
-fn choices(
-    items: impl IntoIterator<Item = (String, String)>,
-    selected: &str,
-) -> Vec<Choice> {
+fn choices(items: impl IntoIterator<Item = (String, String)>, selected: &str) -> Vec<Choice> {
     items
         .into_iter()
         .map(|(value, label)| Choice {
