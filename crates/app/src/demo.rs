@@ -443,6 +443,7 @@ pub async fn load(db: &Db) -> anyhow::Result<()> {
     demo_configuration_items(&mut tx, &service_ids, &org_ids).await?;
     demo_problems(&mut tx, db.backend(), &org_ids, group_ids["T2"]).await?;
     demo_major_incident(&mut tx, db.backend(), &org_ids).await?;
+    demo_problem_trend(&mut tx, db.backend(), &org_ids).await?;
     append(
         &mut tx,
         &actor,
@@ -2115,5 +2116,142 @@ async fn record_notice(
         json!({"key": key, "kind": kind, "recipients": recipients, "automatic": by.is_none()}),
     )
     .await?;
+    Ok(())
+}
+
+/// Five lab-feed incidents of the last nine days whose summaries share "lab results
+/// delayed", each resolved by restarting the feed, and the problem that detection proposes
+/// for them: the proposal is made by the scheduled job's own rules
+/// (`domain::problem::detect_trends`, default thresholds), so the job finds it again and
+/// keeps it waiting for an agent's decision.
+async fn demo_problem_trend(
+    tx: &mut store::Conn,
+    backend: store::Backend,
+    orgs: &std::collections::HashMap<String, i64>,
+) -> anyhow::Result<()> {
+    use domain::problem::{IncidentFacts, TrendThresholds, detect_trends};
+    use domain::ticket::Channel;
+    let now = domain::time::now();
+    let incidents = [
+        (
+            9,
+            "helpdesk@hhs.example",
+            Channel::Phone,
+            "Lab results delayed in the viewer after the overnight run",
+        ),
+        (
+            7,
+            "clinician@hhs.example",
+            Channel::Portal,
+            "Lakeshore lab results delayed again this morning",
+        ),
+        (
+            5,
+            "helpdesk@hhs.example",
+            Channel::Phone,
+            "Lab results delayed for the medicine wards",
+        ),
+        (
+            3,
+            "clinician@hhs.example",
+            Channel::Portal,
+            "Outpatient clinic sees lab results delayed by two hours",
+        ),
+        (
+            1,
+            "helpdesk@hhs.example",
+            Channel::Phone,
+            "Lab results delayed since the early morning",
+        ),
+    ];
+    for (days_ago, reporter, channel, summary) in incidents {
+        let created = now - jiff::SignedDuration::from_hours(24 * days_ago + 2);
+        let (ticket, _, _) = raise_past_incident(
+            tx,
+            backend,
+            orgs,
+            &PastIncident {
+                organization: "HHS",
+                reporter,
+                catalogue_path: "FEEDS/feed-issues/lab-results-missing",
+                summary,
+                details: "Results from Lakeshore Community Lab reach the viewer hours late; the lab confirms they were sent on time.",
+                impact: 3,
+                urgency: 2,
+                configuration_item: "lab-hl7-feed",
+                channel,
+                created_at: created,
+            },
+        )
+        .await?;
+        let resolved = domain::time::to_db(created + jiff::SignedDuration::from_hours(2));
+        store::tickets::update_columns(
+            tx,
+            ticket,
+            1,
+            &[
+                (
+                    "status",
+                    store::tickets::ColumnValue::Text(Some("resolved".into())),
+                ),
+                ("is_open", store::tickets::ColumnValue::Int(Some(0))),
+                (
+                    "resolved_at",
+                    store::tickets::ColumnValue::Text(Some(resolved.clone())),
+                ),
+            ],
+        )
+        .await?;
+        store::tickets::add_event_at(
+            tx,
+            ticket,
+            &resolved,
+            &Actor::system("demo"),
+            "status",
+            false,
+            None,
+            json!({"from": "new", "to": "resolved", "reason": "Lakeshore channel restarted on the HL7 engine; the queued results arrived."}),
+        )
+        .await?;
+    }
+    let since = now - jiff::SignedDuration::from_hours(24 * 90);
+    let rows = store::problem_trends::incidents_since(tx, &domain::time::to_db(since)).await?;
+    let facts: Vec<IncidentFacts> = rows
+        .iter()
+        .filter_map(|row| {
+            Some(IncidentFacts {
+                id: row.id,
+                opened_at: domain::time::from_db(&row.created_at)?,
+                configuration_item: row.configuration_item.clone(),
+                site: row.site.clone(),
+                environment: row.environment.clone(),
+                service: row.service_code.clone(),
+                summary: row.summary.clone(),
+            })
+        })
+        .collect();
+    let trends = detect_trends(&facts, &TrendThresholds::default(), &[]);
+    anyhow::ensure!(
+        !trends.is_empty(),
+        "the demo's lab-feed incidents make a trend"
+    );
+    for trend in trends {
+        store::problem_trends::insert(
+            tx,
+            &store::problem_trends::NewProposal {
+                dimension: trend.dimension.as_str(),
+                value: &trend.value,
+                value_key: &domain::text::fold(trend.value.trim()),
+                incident_ids: &trend.incident_ids,
+                shared: &trend.shared,
+                shared_text: &trend.shared_text,
+                reason_en: &trend.reason_en,
+                reason_fr: &trend.reason_fr,
+                first_opened_at: &domain::time::to_db(trend.first_opened_at),
+                last_opened_at: &domain::time::to_db(trend.last_opened_at),
+            },
+        )
+        .await?;
+    }
     Ok(())
 }
