@@ -205,7 +205,9 @@ describe('accessibility (axe-core, WCAG 2.1 AA)', { timeout: 300_000 }, () => {
     await check(t, 'ticket page (clinician)', clinician);
   });
 
-  for (const path of ['/console', '/console/queue?group=SD', '/console/phone', '/console/status', '/console/status/1', '/console/major-incidents']) {
+  for (const path of ['/console', '/console/queue?group=SD', '/console/phone', '/console/status', '/console/status/1', '/console/major-incidents',
+    '/console/problems', '/console/problems/PRB-000001', '/console/problem-proposals', '/console/problem-reviews',
+    '/console/problem-reviews/1']) {
     test(`${path} (agent)`, async (t) => {
       await visit(agent, path);
       await check(t, `${path} (agent)`, agent);

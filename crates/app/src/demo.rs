@@ -442,6 +442,8 @@ pub async fn load(db: &Db) -> anyhow::Result<()> {
     demo_status_page(&mut tx, &service_ids, &org_ids).await?;
     demo_configuration_items(&mut tx, &service_ids, &org_ids).await?;
     demo_problems(&mut tx, db.backend(), &org_ids, group_ids["T2"]).await?;
+    demo_major_incident(&mut tx, db.backend(), &org_ids).await?;
+    demo_problem_trend(&mut tx, db.backend(), &org_ids).await?;
     append(
         &mut tx,
         &actor,
@@ -1626,5 +1628,630 @@ async fn demo_problems(
         None,
     )
     .await?;
+    Ok(())
+}
+
+/// What a demo incident from the past is raised with.
+struct PastIncident<'a> {
+    organization: &'a str,
+    reporter: &'a str,
+    catalogue_path: &'a str,
+    summary: &'a str,
+    details: &'a str,
+    impact: i64,
+    urgency: i64,
+    configuration_item: &'a str,
+    channel: domain::ticket::Channel,
+    created_at: jiff::Timestamp,
+}
+
+/// Raises an incident as it was raised at `created_at`, without SLA clocks (it is in the
+/// past); returns its id, number and priority.
+async fn raise_past_incident(
+    tx: &mut store::Conn,
+    backend: store::Backend,
+    orgs: &std::collections::HashMap<String, i64>,
+    incident: &PastIncident<'_>,
+) -> anyhow::Result<(i64, String, i64)> {
+    use domain::ticket::{Draft, TicketKind};
+    let kind = TicketKind::Incident;
+    let reporter = person_id(tx, incident.reporter).await?;
+    let parts: Vec<&str> = incident.catalogue_path.split('/').collect();
+    let sub = store::catalogue::find(tx, parts[0], parts[1], parts[2]).await?;
+    let request_type = store::catalogue::request_type(tx, sub.request_type_id).await?;
+    let policy_pack_id = store::policy_packs::selected(tx).await?.map(|p| p.id);
+    let packs = web::sla::Packs::default();
+    let priority = match policy_pack_id {
+        Some(id) => web::sla::priority_from_pack(
+            &*packs
+                .get(tx, id)
+                .await
+                .map_err(|e| anyhow::anyhow!("policy pack: {}", e.code))?,
+            kind,
+            incident.impact,
+            incident.urgency,
+        ),
+        None => None,
+    }
+    .unwrap_or_else(|| domain::ticket::default_priority(incident.impact, incident.urgency));
+    let new = store::tickets::NewTicket {
+        kind,
+        organization_id: orgs[incident.organization],
+        service_id: Some(request_type.service_id),
+        subcategory_id: Some(sub.id),
+        reporter_id: reporter,
+        on_behalf_of_id: None,
+        priority,
+        draft: Draft {
+            summary: incident.summary.into(),
+            details: incident.details.into(),
+            impact: incident.impact,
+            urgency: incident.urgency,
+            configuration_item: Some(incident.configuration_item.into()),
+            first_occurrence: Some(incident.created_at - jiff::SignedDuration::from_mins(20)),
+            service_impact: None,
+            user_impact: None,
+            troubleshooting: None,
+            workaround: None,
+            no_workaround: true,
+            partner_references: Vec::new(),
+            custom: Vec::new(),
+        },
+        support_group_id: Some(sub.support_group_id),
+        channel: incident.channel,
+        policy_pack_id,
+        sla: Default::default(),
+        created_at: incident.created_at,
+    };
+    let reservation = store::tickets::reserve(tx, backend, &[kind]).await?;
+    let number = reservation.tickets[0].number.clone();
+    let mut chain = reservation.chain;
+    let id = store::tickets::insert_with_companions(
+        tx,
+        backend,
+        &Actor::system("demo"),
+        &new,
+        &reservation.tickets[0],
+        &mut chain,
+        &store::tickets::Companions {
+            audit_action: "ticket.create",
+            audit_detail: json!({"kind": kind.as_str(), "channel": incident.channel.as_str(), "priority": priority}),
+            mails: &[],
+            job_kind: web::sla::SLA_JOB,
+            jobs: &[],
+        },
+    )
+    .await?
+    .id;
+    if let Some(item) = store::problems::item_id_by_code(tx, incident.configuration_item).await? {
+        store::problems::add_item(tx, id, item).await?;
+    }
+    Ok((id, number, priority))
+}
+
+/// The keys and times (after the declaration) of the first two updates on the cadence of
+/// the ticket's pack for `priority`: `+1h` and `+2h` under the severity pack, `update:1` and
+/// `update:2` (hourly) under the priority pack.
+async fn first_updates(
+    tx: &mut store::Conn,
+    priority: i64,
+) -> anyhow::Result<[(String, jiff::SignedDuration); 2]> {
+    let duties = match store::policy_packs::selected(tx).await?.map(|p| p.id) {
+        Some(id) => web::sla::Packs::default()
+            .get(tx, id)
+            .await
+            .map_err(|e| anyhow::anyhow!("policy pack: {}", e.code))?
+            .targets_of(domain::policy_pack::SlaFamily::Incident)
+            .find(|t| {
+                t.code
+                    .trim_start_matches(|c: char| c.is_ascii_alphabetic())
+                    .parse::<i64>()
+                    .ok()
+                    == Some(priority)
+            })
+            .map(|t| t.communications.clone())
+            .unwrap_or_default(),
+        None => Vec::new(),
+    };
+    let plan = domain::major_incident::CommunicationPlan::from_duties(&duties);
+    let update = |rank: usize| match plan.timed_updates.get(rank - 1) {
+        Some(timed) => (timed.key.clone(), timed.after),
+        None => {
+            let last = plan
+                .timed_updates
+                .last()
+                .map_or(jiff::SignedDuration::ZERO, |t| t.after);
+            let steps = (rank - plan.timed_updates.len()) as i32;
+            (
+                format!("update:{rank}"),
+                last + plan.continuing_interval * steps,
+            )
+        }
+    };
+    Ok([update(1), update(2)])
+}
+
+/// A major incident resolved four days ago, as the desk left it: the Sev 1 of the
+/// participation guide ("production unavailable across multiple organizations, no
+/// workaround"), declared with its coordinator and bridge, its interruption, update and
+/// restoration notices sent, the root cause found, the review held and the report released.
+/// Nothing is left due, so the runner sends nothing when the demo starts.
+async fn demo_major_incident(
+    tx: &mut store::Conn,
+    backend: store::Backend,
+    orgs: &std::collections::HashMap<String, i64>,
+) -> anyhow::Result<()> {
+    use domain::ticket::Channel;
+    let at = |t: jiff::Timestamp| domain::time::to_db(t);
+    let mins = jiff::SignedDuration::from_mins;
+    let created = domain::time::now() - jiff::SignedDuration::from_hours(24 * 4 + 3);
+    let (ticket, number, priority) = raise_past_incident(
+        tx,
+        backend,
+        orgs,
+        &PastIncident {
+            organization: "HHS",
+            reporter: "helpdesk@hhs.example",
+            catalogue_path: "CHR/viewer/unavailable",
+            summary: "Viewer unavailable at every organization",
+            details: "Since 06:00 the viewer answers with a certificate error at every participating organization, in the browser and in the EMR launch. No workaround.",
+            impact: 1,
+            urgency: 1,
+            configuration_item: "cert-viewer-tls",
+            channel: Channel::Phone,
+            created_at: created,
+        },
+    )
+    .await?;
+    let agent = person_id(tx, "agent2@operator.example").await?;
+    let coordinator = person_id(tx, "lead@operator.example").await?;
+    let agent_actor = Actor {
+        person_id: Some(agent),
+        label: "Jordan Tier-Two".into(),
+        ip: None,
+    };
+    let coordinator_actor = Actor {
+        person_id: Some(coordinator),
+        label: "Morgan Lead".into(),
+        ip: None,
+    };
+    let declared = created + mins(12);
+    let resolved = declared + mins(160);
+    let root_cause = "The viewer's TLS certificate expired at 06:00: the renewed certificate had been received from the certificate authority but not installed on the load balancer. The renewed certificate was installed and the viewer's sessions restarted; a renewal check now runs 30 days before expiry.";
+    let bridge =
+        "Bridge 1-855-555-0143, access code 7720#; web meeting in the desk's calendar invitation";
+
+    store::tickets::add_event_at(
+        tx,
+        ticket,
+        &at(created + mins(4)),
+        &agent_actor,
+        "status",
+        false,
+        None,
+        json!({"from": "new", "to": "in_progress", "reason": "Confirmed with two organizations: certificate error on every viewer page."}),
+    )
+    .await?;
+    store::major_incidents::insert(
+        tx,
+        &store::major_incidents::Declaration {
+            ticket_id: ticket,
+            declared_at: &at(declared),
+            declared_by: agent,
+            coordinator_id: coordinator,
+            bridge,
+            auto_send: true,
+        },
+    )
+    .await?;
+    let contacts = [
+        (
+            Some(coordinator),
+            "Morgan Lead",
+            "lead@operator.example",
+            Some("en"),
+            Some(orgs["OPS"]),
+            None,
+            "coordinator",
+        ),
+        (
+            None,
+            "Harriet Hall",
+            "harriet.hall@hhs.example",
+            None,
+            Some(orgs["HHS"]),
+            Some("IT Manager, Clinical Systems"),
+            "escalation_contact",
+        ),
+        (
+            None,
+            "Dana Whitfield",
+            "support@viewer-vendor.example",
+            Some("en"),
+            None,
+            Some("Viewer vendor, platform support"),
+            "vendor_contact",
+        ),
+    ];
+    for (person_id, name, email, locale, organization_id, organization_name, role) in contacts {
+        store::major_incidents::add_contact(
+            tx,
+            ticket,
+            &store::major_incidents::NewContact {
+                person_id,
+                name,
+                email: Some(email),
+                locale,
+                organization_id,
+                organization_name,
+                role,
+            },
+        )
+        .await?;
+    }
+    store::tickets::add_event_at(
+        tx,
+        ticket,
+        &at(declared),
+        &agent_actor,
+        "major_incident_declared",
+        true,
+        None,
+        json!({"coordinator": "Morgan Lead", "bridge": bridge, "engaged": contacts.len()}),
+    )
+    .await?;
+
+    let [(first_key, first_after), (second_key, second_after)] =
+        first_updates(tx, priority).await?;
+    let local = |t: jiff::Timestamp| {
+        t.to_zoned(jiff::tz::TimeZone::get("America/Toronto").unwrap_or(jiff::tz::TimeZone::UTC))
+            .strftime("%Y-%m-%d %H:%M %Z")
+            .to_string()
+    };
+    let recipients = 7;
+    let notices: [SentNotice; 4] = [
+        (
+            "declaration".to_owned(),
+            "service_interruption",
+            declared,
+            declared + mins(2),
+            Some((agent, &agent_actor)),
+            format!("[{number}] Service interruption: viewer unavailable"),
+            format!("The viewer is unavailable at every participating organization since 06:00 (certificate error). We are working to restore it. Next update by {}.\n\nWorkaround: use your downtime procedures.", local(declared + first_after)),
+            format!("[{number}] Interruption de service : visualiseur indisponible"),
+            format!("Le visualiseur est indisponible dans toutes les organisations participantes depuis 6 h (erreur de certificat). Nous travaillons à le rétablir. Prochaine mise à jour d'ici {}.\n\nSolution de rechange : appliquez vos procédures de temps d'arrêt.", local(declared + first_after)),
+        ),
+        (
+            first_key,
+            "update",
+            declared + first_after,
+            declared + first_after,
+            None,
+            format!("[{number}] Update: viewer still unavailable"),
+            format!("The viewer is still down. The cause is an expired certificate; the vendor has joined the bridge and we are working to restore the service. Next update within the hour, by {}.", local(declared + second_after)),
+            format!("[{number}] Mise à jour : visualiseur toujours indisponible"),
+            format!("Le visualiseur est toujours hors service. La cause est un certificat expiré; le fournisseur s'est joint à la conférence et nous travaillons à rétablir le service. Prochaine mise à jour d'ici une heure, à {}.", local(declared + second_after)),
+        ),
+        (
+            second_key,
+            "update",
+            declared + second_after,
+            declared + second_after - mins(3),
+            Some((coordinator, &coordinator_actor)),
+            format!("[{number}] Update: renewed certificate being installed"),
+            format!("Work continues: the renewed certificate is being installed and tested. Next update by {}.", local(declared + second_after + jiff::SignedDuration::from_hours(1))),
+            format!("[{number}] Mise à jour : installation du certificat renouvelé"),
+            format!("Les travaux se poursuivent : le certificat renouvelé est en cours d'installation et d'essai. Prochaine mise à jour d'ici {}.", local(declared + second_after + jiff::SignedDuration::from_hours(1))),
+        ),
+        (
+            "resolution".to_owned(),
+            "service_restoration",
+            resolved,
+            resolved + mins(1),
+            Some((coordinator, &coordinator_actor)),
+            format!("[{number}] Service restored: viewer available"),
+            "The viewer is available again at every organization since the renewed certificate was installed. Please ask users who still see an error to close and reopen their browser. A review report will follow.".to_owned(),
+            format!("[{number}] Service rétabli : visualiseur disponible"),
+            "Le visualiseur est de nouveau disponible dans toutes les organisations depuis l'installation du certificat renouvelé. Demandez aux personnes qui voient encore une erreur de fermer et de rouvrir leur navigateur. Un rapport d'examen suivra.".to_owned(),
+        ),
+    ];
+    // The restoration notice goes out in the resolving transaction, after the status change.
+    let (before_resolution, restoration) = notices.split_at(3);
+    for notice in before_resolution {
+        record_notice(tx, ticket, notice, recipients).await?;
+    }
+
+    // Resolution: the review by the close of the 2nd business day, the report by the 5th
+    // (four days ago: the review two days later, the report the day before "now").
+    let review_due = resolved + jiff::SignedDuration::from_hours(48);
+    let report_due = resolved + jiff::SignedDuration::from_hours(24 * 5);
+    store::tickets::update_columns(
+        tx,
+        ticket,
+        1,
+        &[
+            (
+                "status",
+                store::tickets::ColumnValue::Text(Some("resolved".into())),
+            ),
+            ("is_open", store::tickets::ColumnValue::Int(Some(0))),
+            (
+                "resolved_at",
+                store::tickets::ColumnValue::Text(Some(at(resolved))),
+            ),
+        ],
+    )
+    .await?;
+    store::tickets::add_event_at(
+        tx,
+        ticket,
+        &at(resolved),
+        &coordinator_actor,
+        "status",
+        false,
+        None,
+        json!({"from": "in_progress", "to": "resolved", "reason": "Renewed certificate installed; viewer confirmed at three organizations."}),
+    )
+    .await?;
+    store::major_incidents::resolve(
+        tx,
+        ticket,
+        &store::major_incidents::Resolution {
+            resolved_at: &at(resolved),
+            root_cause_known: true,
+            root_cause: Some(root_cause),
+            review_due_at: Some(&at(review_due)),
+            report_due_at: Some(&at(report_due)),
+        },
+    )
+    .await?;
+    store::tickets::add_event_at(
+        tx,
+        ticket,
+        &at(resolved),
+        &coordinator_actor,
+        "major_incident_resolved",
+        true,
+        None,
+        json!({"root_cause_known": true, "problem": null, "review_due": at(review_due), "report_due": at(report_due)}),
+    )
+    .await?;
+    for notice in restoration {
+        record_notice(tx, ticket, notice, recipients).await?;
+    }
+
+    let held = resolved + jiff::SignedDuration::from_hours(24 + 2);
+    let attendees = "Morgan Lead (incident coordinator)\nJordan Tier-Two (tier 2)\nHarriet Hall (HHS, IT Manager, Clinical Systems)\nDana Whitfield (viewer vendor)";
+    let report = format!(
+        "# Major incident review: {number}\n\
+         \n\
+         ## Summary\n\
+         - Organization: Hamilton Health Sciences, and every participating organization\n\
+         - Declared major: {declared}, coordinator Morgan Lead\n\
+         - Resolved: {resolved}, 2 h 40 min after the declaration\n\
+         - Root cause: {root_cause}\n\
+         \n\
+         ## Timeline\n\
+         - {created}: reported by the HHS help desk by phone\n\
+         - {declared}: declared a major incident; service-interruption notice sent\n\
+         - {first}: first update sent; the vendor joins the bridge\n\
+         - {second}: second update; renewed certificate being installed\n\
+         - {resolved}: viewer available again; service-restoration notice sent\n\
+         \n\
+         ## Actions\n\
+         - Certificate renewals are installed on the day they are received (owner: operations)\n\
+         - A renewal check warns 30 days before any certificate in the CMDB expires (owner: operations)\n\
+         - Organizations review their downtime procedures for the viewer (owner: each help desk)\n\
+         \n\
+         ## Review\n\
+         - Held {held}\n\
+         - Attended: Morgan Lead, Jordan Tier-Two, Harriet Hall (HHS), Dana Whitfield (vendor)\n",
+        declared = local(declared),
+        resolved = local(resolved),
+        created = local(created),
+        first = local(declared + first_after),
+        second = local(declared + second_after),
+        held = local(held),
+    );
+    domain::major_incident::release_check(&report)
+        .map_err(|e| anyhow::anyhow!("demo review report: {}", e.code()))?;
+    store::major_incidents::set_review_held(tx, ticket, &at(held)).await?;
+    store::major_incident_reports::save_body(tx, ticket, &report, agent).await?;
+    store::major_incident_reports::set_review(tx, ticket, &at(held), attendees).await?;
+    store::major_incident_reports::release(tx, ticket, coordinator).await?;
+    let cpc = person_id(tx, "cpc@hhs.example").await?;
+    store::major_incident_reports::request_copy(tx, ticket, cpc, orgs["HHS"]).await?;
+    Ok(())
+}
+
+/// A notice of the demo's major incident: key, kind, due, sent, sent by (person, actor;
+/// `None`: automatically), subject and body in English, then in French.
+type SentNotice<'a> = (
+    String,
+    &'static str,
+    jiff::Timestamp,
+    jiff::Timestamp,
+    Option<(i64, &'a Actor)>,
+    String,
+    String,
+    String,
+    String,
+);
+
+/// Records a notice as sent, and its line on the ticket's timeline.
+async fn record_notice(
+    tx: &mut store::Conn,
+    ticket: i64,
+    notice: &SentNotice<'_>,
+    recipients: i64,
+) -> anyhow::Result<()> {
+    let at = |t: jiff::Timestamp| domain::time::to_db(t);
+    let system = Actor::system("major-incidents");
+    let (key, kind, due, sent, by, subject_en, body_en, subject_fr, body_fr) = notice;
+    store::major_incidents::insert_notice(
+        tx,
+        ticket,
+        &store::major_incidents::NewNotice {
+            notice_key: key,
+            kind,
+            due_at: Some(&at(*due)),
+            sent_at: &at(*sent),
+            sent_by: by.map(|(id, _)| id),
+            recipients,
+            subject_en,
+            body_en,
+            subject_fr,
+            body_fr,
+        },
+    )
+    .await?;
+    store::tickets::add_event_at(
+        tx,
+        ticket,
+        &at(*sent),
+        by.map_or(&system, |(_, actor)| actor),
+        "major_incident_notice",
+        true,
+        None,
+        json!({"key": key, "kind": kind, "recipients": recipients, "automatic": by.is_none()}),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Five lab-feed incidents of the last nine days whose summaries share "lab results
+/// delayed", each resolved by restarting the feed, and the problem that detection proposes
+/// for them: the proposal is made by the scheduled job's own rules
+/// (`domain::problem::detect_trends`, default thresholds), so the job finds it again and
+/// keeps it waiting for an agent's decision.
+async fn demo_problem_trend(
+    tx: &mut store::Conn,
+    backend: store::Backend,
+    orgs: &std::collections::HashMap<String, i64>,
+) -> anyhow::Result<()> {
+    use domain::problem::{IncidentFacts, TrendThresholds, detect_trends};
+    use domain::ticket::Channel;
+    let now = domain::time::now();
+    let incidents = [
+        (
+            9,
+            "helpdesk@hhs.example",
+            Channel::Phone,
+            "Lab results delayed in the viewer after the overnight run",
+        ),
+        (
+            7,
+            "clinician@hhs.example",
+            Channel::Portal,
+            "Lakeshore lab results delayed again this morning",
+        ),
+        (
+            5,
+            "helpdesk@hhs.example",
+            Channel::Phone,
+            "Lab results delayed for the medicine wards",
+        ),
+        (
+            3,
+            "clinician@hhs.example",
+            Channel::Portal,
+            "Outpatient clinic sees lab results delayed by two hours",
+        ),
+        (
+            1,
+            "helpdesk@hhs.example",
+            Channel::Phone,
+            "Lab results delayed since the early morning",
+        ),
+    ];
+    for (days_ago, reporter, channel, summary) in incidents {
+        let created = now - jiff::SignedDuration::from_hours(24 * days_ago + 2);
+        let (ticket, _, _) = raise_past_incident(
+            tx,
+            backend,
+            orgs,
+            &PastIncident {
+                organization: "HHS",
+                reporter,
+                catalogue_path: "FEEDS/feed-issues/lab-results-missing",
+                summary,
+                details: "Results from Lakeshore Community Lab reach the viewer hours late; the lab confirms they were sent on time.",
+                impact: 3,
+                urgency: 2,
+                configuration_item: "lab-hl7-feed",
+                channel,
+                created_at: created,
+            },
+        )
+        .await?;
+        let resolved = domain::time::to_db(created + jiff::SignedDuration::from_hours(2));
+        store::tickets::update_columns(
+            tx,
+            ticket,
+            1,
+            &[
+                (
+                    "status",
+                    store::tickets::ColumnValue::Text(Some("resolved".into())),
+                ),
+                ("is_open", store::tickets::ColumnValue::Int(Some(0))),
+                (
+                    "resolved_at",
+                    store::tickets::ColumnValue::Text(Some(resolved.clone())),
+                ),
+            ],
+        )
+        .await?;
+        store::tickets::add_event_at(
+            tx,
+            ticket,
+            &resolved,
+            &Actor::system("demo"),
+            "status",
+            false,
+            None,
+            json!({"from": "new", "to": "resolved", "reason": "Lakeshore channel restarted on the HL7 engine; the queued results arrived."}),
+        )
+        .await?;
+    }
+    let since = now - jiff::SignedDuration::from_hours(24 * 90);
+    let rows = store::problem_trends::incidents_since(tx, &domain::time::to_db(since)).await?;
+    let facts: Vec<IncidentFacts> = rows
+        .iter()
+        .filter_map(|row| {
+            Some(IncidentFacts {
+                id: row.id,
+                opened_at: domain::time::from_db(&row.created_at)?,
+                configuration_item: row.configuration_item.clone(),
+                site: row.site.clone(),
+                environment: row.environment.clone(),
+                service: row.service_code.clone(),
+                summary: row.summary.clone(),
+            })
+        })
+        .collect();
+    let trends = detect_trends(&facts, &TrendThresholds::default(), &[]);
+    anyhow::ensure!(
+        !trends.is_empty(),
+        "the demo's lab-feed incidents make a trend"
+    );
+    for trend in trends {
+        store::problem_trends::insert(
+            tx,
+            &store::problem_trends::NewProposal {
+                dimension: trend.dimension.as_str(),
+                value: &trend.value,
+                value_key: &domain::text::fold(trend.value.trim()),
+                incident_ids: &trend.incident_ids,
+                shared: &trend.shared,
+                shared_text: &trend.shared_text,
+                reason_en: &trend.reason_en,
+                reason_fr: &trend.reason_fr,
+                first_opened_at: &domain::time::to_db(trend.first_opened_at),
+                last_opened_at: &domain::time::to_db(trend.last_opened_at),
+            },
+        )
+        .await?;
+    }
     Ok(())
 }

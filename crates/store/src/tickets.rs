@@ -217,12 +217,37 @@ pub async fn add_event(
     body: Option<&str>,
     data: serde_json::Value,
 ) -> StoreResult<i64> {
+    add_event_at(
+        conn,
+        ticket_id,
+        &now_db(),
+        actor,
+        kind,
+        internal,
+        body,
+        data,
+    )
+    .await
+}
+
+/// Adds a timeline entry that happened at `at` (the demo's past incidents).
+#[allow(clippy::too_many_arguments)]
+pub async fn add_event_at(
+    conn: &mut AnyConnection,
+    ticket_id: i64,
+    at: &str,
+    actor: &crate::audit::Actor,
+    kind: &str,
+    internal: bool,
+    body: Option<&str>,
+    data: serde_json::Value,
+) -> StoreResult<i64> {
     Ok(sqlx::query_scalar(
         "INSERT INTO ticket_events (ticket_id, at, actor_id, actor_label, kind, internal, body, data)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
     .bind(ticket_id)
-    .bind(now_db())
+    .bind(at)
     .bind(actor.person_id)
     .bind(&actor.label)
     .bind(kind)
