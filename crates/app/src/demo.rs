@@ -1860,7 +1860,7 @@ async fn demo_major_incident(
             "harriet.hall@hhs.example",
             None,
             Some(orgs["HHS"]),
-            Some("IT Manager, Clinical Systems"),
+            Some("Hamilton Health Sciences"),
             "escalation_contact",
         ),
         (

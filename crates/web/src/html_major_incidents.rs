@@ -221,6 +221,7 @@ fn timeline_text(locale: Locale, kind: &str, data: &serde_json::Value) -> String
 
 fn view_from(
     state: &AppState,
+    directory: &crate::directory::Snapshot,
     shell: Shell,
     detail: MajorIncidentDetail,
     error: Option<String>,
@@ -235,7 +236,17 @@ fn view_from(
             .into_iter()
             .map(|c| ContactRow {
                 role: role_label(&c.role, locale),
-                organization: c.organization_name.unwrap_or_default(),
+                // Engaged people and escalation contacts are named by their organization
+                // in the reader's language; a vendor by the name entered.
+                organization: c
+                    .organization_id
+                    .and_then(|id| directory.organization(id))
+                    .map(|o| match locale {
+                        domain::text::Locale::Fr => o.name_fr.clone(),
+                        _ => o.name_en.clone(),
+                    })
+                    .or(c.organization_name)
+                    .unwrap_or_default(),
                 email: c.email.unwrap_or_default(),
                 engaged: clock.at(&c.engaged_at),
                 name: c.name,
@@ -305,13 +316,17 @@ async fn view(
     error: Option<(StatusCode, String)>,
 ) -> AppResult<Response> {
     let detail = mi::detail(state, who, number).await?;
+    let directory = {
+        let mut conn = state.db.reader().acquire().await?;
+        state.directory.get(&mut conn).await?
+    };
     let (status, error) = match error {
         Some((s, m)) => (s, Some(m)),
         None => (StatusCode::OK, None),
     };
     Ok(render_status(
         status,
-        &view_from(state, Shell::new(ctx), detail, error),
+        &view_from(state, &directory, Shell::new(ctx), detail, error),
     ))
 }
 

@@ -550,7 +550,7 @@ pub async fn declare(
                 email: Some(email),
                 locale: None,
                 organization_id: Some(org.id),
-                organization_name: org.escalation_title.as_deref(),
+                organization_name: Some(&org.name_en),
                 role: ContactRole::EscalationContact.as_str(),
             },
         )
