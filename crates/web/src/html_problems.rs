@@ -420,12 +420,22 @@ async fn problem_view(
         d,
         shell: Shell::new(ctx),
     };
-    let code = if page.error.is_some() {
+    Ok(render_status(status_of(&page.error), &page))
+}
+
+/// A page shown again with the form's error is a 422; otherwise 200.
+fn status_of(error: &Option<String>) -> StatusCode {
+    if error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
         StatusCode::OK
-    };
-    Ok(render_status(code, &page))
+    }
+}
+
+/// The confirmation named by `?done=` after a form was saved, if it is one of `allowed`.
+fn done_notice(ctx: &Ctx, done: Option<String>, allowed: &[&str], prefix: &str) -> Option<String> {
+    done.filter(|d| allowed.contains(&d.as_str()))
+        .map(|d| ctx.tr().t(&format!("{prefix}-{d}")))
 }
 
 const DONE: &[&str] = &["record", "status", "acknowledged"];
@@ -436,10 +446,7 @@ async fn problem_page(
     Path(number): Path<String>,
     Query(q): Query<DoneQuery>,
 ) -> AppResult<Response> {
-    let notice = q
-        .done
-        .filter(|d| DONE.contains(&d.as_str()))
-        .map(|d| ctx.tr().t(&format!("problem-done-{d}")));
+    let notice = done_notice(&ctx, q.done, DONE, "problem-done");
     problem_view(&state, &ctx, &who, &number, notice, None).await
 }
 
@@ -578,12 +585,7 @@ async fn reviews_view(
         shell: Shell::new(ctx),
         error,
     };
-    let code = if page.error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    Ok(render_status(code, &page))
+    Ok(render_status(status_of(&page.error), &page))
 }
 
 async fn reviews_page(
@@ -760,12 +762,7 @@ async fn review_view(
         d,
         shell: Shell::new(ctx),
     };
-    let code = if page.error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    Ok(render_status(code, &page))
+    Ok(render_status(status_of(&page.error), &page))
 }
 
 const REVIEW_DONE: &[&str] = &["minutes", "action", "uploaded"];
@@ -776,10 +773,7 @@ async fn review_page(
     Path(id): Path<i64>,
     Query(q): Query<DoneQuery>,
 ) -> AppResult<Response> {
-    let notice = q
-        .done
-        .filter(|d| REVIEW_DONE.contains(&d.as_str()))
-        .map(|d| ctx.tr().t(&format!("review-done-{d}")));
+    let notice = done_notice(&ctx, q.done, REVIEW_DONE, "review-done");
     review_view(&state, &ctx, &who, id, notice, None).await
 }
 
