@@ -116,7 +116,6 @@ pub fn target_reminders(
     targets: ReviewTargets,
     resolved_at: Timestamp,
     review_held: bool,
-    report_released: bool,
 ) -> Vec<TargetReminder> {
     let remind = |key, due: Timestamp| TargetReminder {
         key,
@@ -129,9 +128,7 @@ pub fn target_reminders(
     if !review_held {
         reminders.push(remind("review", targets.review_due));
     }
-    if !report_released {
-        reminders.push(remind("report", targets.report_due));
-    }
+    reminders.push(remind("report", targets.report_due));
     reminders
 }
 
@@ -220,7 +217,7 @@ mod tests {
             review_due: ts("2026-03-12T21:00:00Z"),
             report_due: ts("2026-03-17T21:00:00Z"),
         };
-        let reminders = target_reminders(targets, resolved, false, false);
+        let reminders = target_reminders(targets, resolved, false);
         assert_eq!(reminders.len(), 2);
         assert_eq!(reminders[0].key, "review");
         assert_eq!(reminders[0].remind_at, ts("2026-03-11T21:00:00Z"));
@@ -229,11 +226,10 @@ mod tests {
             review_due: ts("2026-03-10T22:00:00Z"),
             report_due: ts("2026-03-10T23:00:00Z"),
         };
-        let reminders = target_reminders(soon, resolved, true, false);
+        let reminders = target_reminders(soon, resolved, true);
         assert_eq!(reminders.len(), 1);
         assert_eq!(reminders[0].key, "report");
         assert_eq!(reminders[0].remind_at, resolved);
-        assert!(target_reminders(soon, resolved, true, true).is_empty());
     }
 
     #[test]

@@ -352,26 +352,6 @@ pub async fn remove_item(
     Ok(done.rows_affected() > 0)
 }
 
-/// Links the configuration item whose code a ticket's free text names, if the CMDB has
-/// it (trimmed, case ignored); false otherwise.
-pub async fn link_item_by_code(
-    conn: &mut AnyConnection,
-    ticket_id: i64,
-    text: &str,
-) -> StoreResult<bool> {
-    let done = sqlx::query(
-        "INSERT INTO ticket_configuration_items (ticket_id, configuration_item_id, created_at)
-         SELECT $1, id, $2 FROM configuration_items WHERE code = $3
-         ON CONFLICT (ticket_id, configuration_item_id) DO NOTHING",
-    )
-    .bind(ticket_id)
-    .bind(now_db())
-    .bind(text.trim().to_lowercase())
-    .execute(&mut *conn)
-    .await?;
-    Ok(done.rows_affected() > 0)
-}
-
 /// The id of the configuration item with this code (codes are stored lower-case).
 pub async fn item_id_by_code(conn: &mut AnyConnection, code: &str) -> StoreResult<Option<i64>> {
     Ok(

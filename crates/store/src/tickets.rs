@@ -1583,8 +1583,8 @@ pub async fn reserve(
     Ok(Reservation { tickets, chain })
 }
 
-/// A new ticket with its partner references, first timeline entry, search document, audit
-/// row, outbox mails and scheduled jobs in one round trip, after [`reserve`]: on
+/// A new ticket with its partner references, configuration item link, first timeline entry,
+/// search document, audit row, outbox mails and scheduled jobs in one round trip, after [`reserve`]: on
 /// PostgreSQL one statement (data-modifying CTEs), on SQLite one script of statements run
 /// together on its connection's thread. Each statement on its own would cost a network
 /// round trip (PostgreSQL) or a thread hop (SQLite). Parameters are numbered the same on
@@ -1660,6 +1660,18 @@ pub async fn insert_with_companions(
         statements.push(format!(
             "INSERT INTO ticket_partner_refs (ticket_id, reference) SELECT t.id, ${} {from_ticket}",
             next()
+        ));
+    }
+    // A configuration item named by its CMDB code is linked to the item itself.
+    if d.configuration_item.is_some() {
+        let item = "JOIN configuration_items ci ON ci.code = LOWER(TRIM($7))";
+        let from = match backend {
+            Backend::Postgres => format!("FROM t {item}"),
+            Backend::Sqlite => format!("FROM tickets t {item} WHERE t.number = $1"),
+        };
+        statements.push(format!(
+            "INSERT INTO ticket_configuration_items (ticket_id, configuration_item_id, created_at)
+             SELECT t.id, ci.id, $24 {from}"
         ));
     }
     for _ in with.mails {

@@ -1174,19 +1174,13 @@ async fn look_after(state: &AppState, major: &MajorIncident, now: Timestamp) -> 
             review_due,
             report_due,
         };
-        let report_released = {
-            let mut conn = state.db.reader().acquire().await?;
-            store::major_incident_reports::get(&mut conn, ticket.id)
-                .await?
-                .is_some_and(|report| report.released_at.is_some())
-        };
-        for reminder in notice_rules::target_reminders(
-            targets,
-            resolved,
-            major.review_held_at.is_some(),
-            report_released,
-        ) {
+        for reminder in
+            notice_rules::target_reminders(targets, resolved, major.review_held_at.is_some())
+        {
             if reminder.remind_at <= now && now <= reminder.due {
+                if reminder.key == "report" && report_released(state, ticket.id).await? {
+                    continue;
+                }
                 let key = reminder.key;
                 let what = |locale: Locale| crate::i18n::t(locale, &format!("mi-target-{key}"));
                 remind(state, &ticket, major, key, reminder.due, what).await?;
@@ -1194,6 +1188,14 @@ async fn look_after(state: &AppState, major: &MajorIncident, now: Timestamp) -> 
         }
     }
     Ok(())
+}
+
+/// Whether the review report is out: its target needs no more reminding.
+async fn report_released(state: &AppState, ticket_id: i64) -> AppResult<bool> {
+    let mut conn = state.db.reader().acquire().await?;
+    Ok(store::major_incident_reports::get(&mut conn, ticket_id)
+        .await?
+        .is_some_and(|report| report.released_at.is_some()))
 }
 
 /// Mails the coordinator once about `what` due at `due` (`key` names it among the

@@ -626,10 +626,6 @@ async fn write_ticket(
     )
     .await?;
     let id = inserted.id;
-    // A configuration item named by its CMDB code is linked to the item itself.
-    if let Some(code) = &new.draft.configuration_item {
-        store::problems::link_item_by_code(tx, id, code).await?;
-    }
     if !files.is_empty() {
         let event = store::tickets::add_event(
             tx,
