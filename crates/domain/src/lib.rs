@@ -4,6 +4,8 @@
 pub mod attachment;
 pub mod audit;
 pub mod calendar;
+pub mod change;
+pub mod change_schedule;
 pub mod cmdb;
 pub mod delivery;
 pub mod due;

@@ -51,9 +51,10 @@ use serde::{Deserialize, Serialize, Serializer};
 use toml::Spanned;
 
 use crate::calendar::{
-    Calendar, CalendarDefinition, CalendarError, Closure, SHIPPED_CALENDARS, Target,
-    shipped_calendar,
+    Calendar, CalendarDefinition, CalendarError, Closure, DayOfWeek, SHIPPED_CALENDARS, Target,
+    WallTime, shipped_calendar,
 };
+use crate::change_schedule::{CabSchedule, ChangePolicy, NoticePeriod, NoticeRules, WindowRule};
 use crate::due::target_open_time;
 use crate::role::string_enum;
 use crate::sla::{EscalationLadder, EscalationStep, Notify, Share, calendar_name, seconds};
@@ -262,6 +263,8 @@ pub struct PolicyPack {
     /// When subscribers hear of a scheduled maintenance (`7d`, `1h`, `5bd`, `start`,
     /// `completion`); the status page's default when the pack says nothing.
     maintenance_notices: Vec<crate::status_page::NoticeOffset>,
+    /// CAB calendar, lead times, notice, windows and freezes (`[change]`).
+    change: ChangePolicy,
     #[serde(skip)]
     incident_cells: [[usize; LEVELS]; LEVELS],
     #[serde(skip)]
@@ -421,6 +424,12 @@ impl PolicyPack {
         &self.maintenance_notices
     }
 
+    /// The change rules: CAB calendar, lead times, notice, windows and freezes. A pack
+    /// without a `[change]` section has the specification's defaults on `business`.
+    pub fn change_policy(&self) -> &ChangePolicy {
+        &self.change
+    }
+
     /// The same pack with one-off closures added to its calendars. Each closure names the
     /// calendar it applies to (`Some("business")`), or `None` for every calendar that follows
     /// holiday rules (`business`, `tier1`, `lra-team` and the pack's own calendars with
@@ -505,6 +514,7 @@ impl PolicyPack {
             }
             objective.calendar = calendar;
         }
+        pack.change.calendar = rebuild(&pack.change.calendar)?;
         Ok(pack)
     }
 }
@@ -593,6 +603,8 @@ pub enum PolicyProblem {
     RespondAfterResolve,
     #[error("more than {max} {what}")]
     TooMany { what: &'static str, max: usize },
+    #[error("{0}")]
+    InvalidChangeRule(String),
     #[error(
         "{0:?} is not a notice time: write \"7d\" (days), \"5bd\" (business days), \"1h\", \"30m\", \"start\" or \"completion\""
     )]
@@ -639,6 +651,7 @@ impl PolicyError {
             PolicyProblem::RespondAfterResolve => "respond_after_resolve",
             PolicyProblem::TooMany { .. } => "too_many",
             PolicyProblem::InvalidNotice(_) => "invalid_notice",
+            PolicyProblem::InvalidChangeRule(_) => "invalid_change_rule",
         }
     }
 
@@ -697,6 +710,53 @@ struct RawPack {
     email_objective: Option<Spanned<RawEmailObjective>>,
     #[serde(default)]
     status_page: Option<Spanned<RawStatusPage>>,
+    #[serde(default)]
+    change: Option<Spanned<RawChange>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawChange {
+    calendar: Spanned<String>,
+    cab: RawCab,
+    lead_time_business_days: Spanned<Vec<i64>>,
+    notice: RawNotice,
+    #[serde(default)]
+    windows: Vec<Spanned<RawWindow>>,
+    freeze_notice_days: Spanned<i64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCab {
+    weekday: DayOfWeek,
+    start: WallTime,
+    end: WallTime,
+    approvals: WallTime,
+    deadline_weekday: DayOfWeek,
+    deadline: WallTime,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNotice {
+    operator_to_partners: Spanned<String>,
+    partner_to_operator: Spanned<String>,
+    exchange: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWindow {
+    weekday: DayOfWeek,
+    start: WallTime,
+    end: WallTime,
+    #[serde(default)]
+    every_weeks: Option<Spanned<i64>>,
+    #[serde(default)]
+    first: Option<Spanned<String>>,
+    label_en: Spanned<String>,
+    label_fr: Spanned<String>,
 }
 
 #[derive(Deserialize)]
@@ -838,6 +898,14 @@ impl Checker<'_> {
                 .filter_map(|text| text.parse().ok())
                 .collect(),
         };
+        let change = match &raw.change {
+            Some(section) => self.change(section, &calendars)?,
+            None => ChangePolicy::spec_default(
+                shipped_calendar("business")
+                    .expect("the business calendar ships")
+                    .clone(),
+            ),
+        };
         Ok(PolicyPack {
             code: code.to_owned(),
             version,
@@ -850,6 +918,7 @@ impl Checker<'_> {
             ladder,
             email_objective,
             maintenance_notices,
+            change,
             incident_cells,
             service_request_cells,
             source: self.text.to_owned(),
@@ -1223,6 +1292,182 @@ impl Checker<'_> {
             }
         }
         Ok((PriorityMatrix { cells: codes }, cells))
+    }
+
+    fn change(
+        &self,
+        spanned: &Spanned<RawChange>,
+        calendars: &[Calendar],
+    ) -> Result<ChangePolicy, PolicyError> {
+        const MAX_WINDOWS: usize = 16;
+        const MAX_DAYS: i64 = 366;
+        let raw = spanned.get_ref();
+        let invalid = |what: &str, span: Range<usize>, field: &str| {
+            self.error(
+                PolicyProblem::InvalidChangeRule(what.to_owned()),
+                format!("change.{field}"),
+                span,
+            )
+        };
+        let calendar = self.find_calendar(&raw.calendar, calendars, "change.calendar".into())?;
+        if calendar.business_day().is_none() && calendar.holiday_rules().is_empty() {
+            return Err(invalid(
+                "the change calendar needs business days (e.g. \"business\")",
+                raw.calendar.span(),
+                "calendar",
+            ));
+        }
+        let cab = CabSchedule {
+            weekday: raw.cab.weekday,
+            start: raw.cab.start,
+            end: raw.cab.end,
+            approvals_at: raw.cab.approvals,
+            deadline_weekday: raw.cab.deadline_weekday,
+            deadline_time: raw.cab.deadline,
+        };
+        if cab.end <= cab.start || cab.approvals_at < cab.end {
+            return Err(invalid(
+                "the CAB ends after it starts and approvals go out after it ends",
+                spanned.span(),
+                "cab",
+            ));
+        }
+        let leads = raw.lead_time_business_days.get_ref();
+        let lead_time_business_days: [u32; 4] = leads
+            .iter()
+            .map(|&days| {
+                u32::try_from(days)
+                    .ok()
+                    .filter(|&d| i64::from(d) <= MAX_DAYS)
+            })
+            .collect::<Option<Vec<u32>>>()
+            .and_then(|days| days.try_into().ok())
+            .ok_or_else(|| {
+                invalid(
+                    "four lead times (impact 1 to 4), 0 to 366 business days",
+                    raw.lead_time_business_days.span(),
+                    "lead_time_business_days",
+                )
+            })?;
+        let period = |text: &Spanned<String>, field: &str| -> Result<NoticePeriod, PolicyError> {
+            let value = text.get_ref().trim();
+            let parsed = if let Some(days) = value.strip_suffix("bd") {
+                days.parse::<u32>().ok().map(NoticePeriod::BusinessDays)
+            } else if let Some(days) = value.strip_suffix('d') {
+                days.parse::<u32>().ok().map(NoticePeriod::CalendarDays)
+            } else {
+                None
+            };
+            parsed
+                .filter(|period| match period {
+                    NoticePeriod::BusinessDays(days) | NoticePeriod::CalendarDays(days) => {
+                        i64::from(*days) <= MAX_DAYS
+                    }
+                })
+                .ok_or_else(|| {
+                    invalid(
+                        "write a notice as \"5bd\" (business days) or \"14d\" (days), up to 366",
+                        text.span(),
+                        field,
+                    )
+                })
+        };
+        let notice = NoticeRules {
+            operator_to_partners: period(
+                &raw.notice.operator_to_partners,
+                "notice.operator_to_partners",
+            )?,
+            partner_to_operator: period(
+                &raw.notice.partner_to_operator,
+                "notice.partner_to_operator",
+            )?,
+            exchange: period(&raw.notice.exchange, "notice.exchange")?,
+        };
+        if raw.windows.len() > MAX_WINDOWS {
+            return Err(self.error(
+                PolicyProblem::TooMany {
+                    what: "maintenance windows",
+                    max: MAX_WINDOWS,
+                },
+                "change.windows".into(),
+                spanned.span(),
+            ));
+        }
+        let mut windows = Vec::with_capacity(raw.windows.len());
+        for (index, window) in raw.windows.iter().enumerate() {
+            let field = |suffix: &str| format!("windows[{index}].{suffix}");
+            let rule = window.get_ref();
+            if rule.end <= rule.start {
+                return Err(invalid(
+                    "a window ends after it starts, on the same day",
+                    window.span(),
+                    &field("end"),
+                ));
+            }
+            let every_weeks = match &rule.every_weeks {
+                None => 1,
+                Some(weeks) => u32::try_from(*weeks.get_ref())
+                    .ok()
+                    .filter(|weeks| (1..=52).contains(weeks))
+                    .ok_or_else(|| {
+                        invalid(
+                            "every_weeks is 1 to 52",
+                            weeks.span(),
+                            &field("every_weeks"),
+                        )
+                    })?,
+            };
+            let first = match &rule.first {
+                None => None,
+                Some(text) => Some(
+                    text.get_ref()
+                        .parse::<jiff::civil::Date>()
+                        .ok()
+                        .filter(|date| date.weekday() == rule.weekday.to_jiff())
+                        .ok_or_else(|| {
+                            invalid(
+                                "first is a date (YYYY-MM-DD) on the window's weekday",
+                                text.span(),
+                                &field("first"),
+                            )
+                        })?,
+                ),
+            };
+            if every_weeks > 1 && first.is_none() {
+                return Err(invalid(
+                    "a window every few weeks names its first date",
+                    window.span(),
+                    &field("first"),
+                ));
+            }
+            windows.push(WindowRule {
+                weekday: rule.weekday,
+                start: rule.start,
+                end: rule.end,
+                every_weeks,
+                first,
+                label_en: self.label(&rule.label_en, format!("change.{}", field("label_en")))?,
+                label_fr: self.label(&rule.label_fr, format!("change.{}", field("label_fr")))?,
+            });
+        }
+        let freeze_notice_days = u32::try_from(*raw.freeze_notice_days.get_ref())
+            .ok()
+            .filter(|&days| i64::from(days) <= MAX_DAYS)
+            .ok_or_else(|| {
+                invalid(
+                    "freeze_notice_days is 0 to 366",
+                    raw.freeze_notice_days.span(),
+                    "freeze_notice_days",
+                )
+            })?;
+        Ok(ChangePolicy {
+            calendar,
+            cab,
+            lead_time_business_days,
+            notice,
+            windows,
+            freeze_notice_days,
+        })
     }
 
     fn maintenance_notices(
@@ -1771,6 +2016,48 @@ incident = { calendar = "business", respond = "1h", resolve = "1bd" }
         assert_eq!(objective.first_response[0].within_open_time, hours(9));
         assert_eq!(objective.first_response[0].share, Share::ONE);
         assert_eq!(pack.ladder(), &EscalationLadder::default());
+    }
+
+    #[test]
+    fn change_sections_set_the_cab_calendar_and_windows() {
+        let priority = PolicyPack::parse_toml(PRIORITY).unwrap();
+        let change = priority.change_policy();
+        assert_eq!(change.lead_time_business_days, [10, 10, 5, 5]);
+        assert_eq!(change.cab.deadline_weekday, DayOfWeek::Thu);
+        assert_eq!(change.windows.len(), 1);
+        assert_eq!(change.windows[0].weekday, DayOfWeek::Sun);
+        let severity = PolicyPack::parse_toml(SEVERITY).unwrap();
+        let window = &severity.change_policy().windows[0];
+        assert_eq!((window.weekday, window.every_weeks), (DayOfWeek::Wed, 6));
+        // Without a section: the specification's defaults.
+        let minimal = PolicyPack::parse_toml(MINIMAL).unwrap();
+        assert_eq!(minimal.change_policy().freeze_notice_days, 30);
+        assert_eq!(minimal.change_policy().windows.len(), 1);
+    }
+
+    #[test]
+    fn bad_change_sections_are_refused_with_their_field() {
+        let section = |body: &str| format!("{MINIMAL}\n[change]\n{body}");
+        let base = r#"calendar = "business"
+cab = { weekday = "wed", start = "10:00", end = "12:00", approvals = "13:00", deadline_weekday = "thu", deadline = "12:00" }
+notice = { operator_to_partners = "5bd", partner_to_operator = "7bd", exchange = "14d" }
+freeze_notice_days = 30
+"#;
+        let error = PolicyPack::parse_toml(&section(&format!(
+            "{base}lead_time_business_days = [10, 10, 5]\n"
+        )))
+        .unwrap_err();
+        assert_eq!(error.code(), "invalid_change_rule");
+        assert_eq!(error.field(), "change.lead_time_business_days");
+        let error = PolicyPack::parse_toml(&section(&format!(
+            "{}lead_time_business_days = [10, 10, 5, 5]\n",
+            base.replace("\"7bd\"", "\"7 weeks\"")
+        )))
+        .unwrap_err();
+        assert_eq!(error.field(), "change.notice.partner_to_operator");
+        let window = "lead_time_business_days = [10, 10, 5, 5]\n[[change.windows]]\nweekday = \"wed\"\nstart = \"20:00\"\nend = \"23:00\"\nevery_weeks = 6\nlabel_en = \"R\"\nlabel_fr = \"R\"\n";
+        let error = PolicyPack::parse_toml(&section(&format!("{base}{window}"))).unwrap_err();
+        assert_eq!(error.field(), "change.windows[0].first");
     }
 
     #[test]
