@@ -218,6 +218,8 @@ fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(
             crate::status_subscriptions::create_status_subscription
         ))
+        .routes(routes!(crate::change_calendar::calendar_json))
+        .routes(routes!(crate::change_calendar::calendar_ics))
         .routes(routes!(pr::list_problems, pr::create_problem))
         .routes(routes!(pr::get_problem, pr::patch_problem))
         .routes(routes!(pr::set_problem_status))

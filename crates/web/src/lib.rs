@@ -13,6 +13,7 @@ pub mod api_problems;
 pub mod api_status;
 pub mod api_tickets;
 pub mod callers;
+pub mod change_calendar;
 pub mod cmdb;
 pub mod csrf;
 pub mod ctx;

@@ -241,6 +241,7 @@ async fn nothing_of_another_organization_is_readable_or_writable() {
                 r if r.contains(" /api/v1/status/")
                     || r.contains(" /api/v1/configuration-items")
                     || r.contains(" /api/v1/problem-proposals")
+                    || r.contains(" /api/v1/changes/calendar")
                     || r.contains(" /api/v1/major-incidents")
                     || r.contains("/major-incident")
                     || r == "POST /api/v1/tickets/{number}/publish" =>
