@@ -207,7 +207,7 @@ describe('accessibility (axe-core, WCAG 2.1 AA)', { timeout: 300_000 }, () => {
 
   for (const path of ['/console', '/console/queue?group=SD', '/console/phone', '/console/status', '/console/status/1', '/console/major-incidents',
     '/console/problems', '/console/problems/PRB-000001', '/console/problem-proposals', '/console/problem-reviews',
-    '/console/problem-reviews/1']) {
+    '/console/problem-reviews/1', '/console/changes/calendar?date=2026-12-09', '/console/changes/calendar?view=month&date=2026-12-09']) {
     test(`${path} (agent)`, async (t) => {
       await visit(agent, path);
       await check(t, `${path} (agent)`, agent);
