@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod api;
+pub mod api_changes;
 pub mod api_cmdb;
 pub mod api_mail;
 pub mod api_major_incident_reports;
@@ -13,6 +14,7 @@ pub mod api_problems;
 pub mod api_status;
 pub mod api_tickets;
 pub mod callers;
+pub mod changes;
 pub mod cmdb;
 pub mod csrf;
 pub mod ctx;
