@@ -10,7 +10,8 @@ use crate::changes::{
 use crate::csrf::CsrfForm;
 use crate::ctx::{Ctx, Identity, PageUser};
 use crate::error::{AppError, AppResult};
-use crate::html::{Shell, render_status, shown_on_form};
+use crate::html::{Shell, render_status};
+use crate::html_problems::{Choice, choices, explained, field, list_of, opt, status_of};
 use crate::i18n::Tr;
 use askama::Template;
 use axum::Router;
@@ -46,32 +47,12 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
-fn field(form: &[(String, String)], name: &str) -> String {
-    form.iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.trim().to_owned())
-        .unwrap_or_default()
-}
-
-fn opt(form: &[(String, String)], name: &str) -> Option<String> {
-    Some(field(form, name)).filter(|v| !v.is_empty())
-}
-
 fn yes_no(form: &[(String, String)], name: &str) -> Option<bool> {
     match field(form, name).as_str() {
         "yes" => Some(true),
         "no" => Some(false),
         _ => None,
     }
-}
-
-fn list_of(value: &str) -> Vec<String> {
-    value
-        .split([',', ' ', '\n'])
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(str::to_owned)
-        .collect()
 }
 
 fn is_agent(who: &Identity) -> bool {
@@ -84,40 +65,6 @@ fn base(who: &Identity) -> &'static str {
     } else {
         "/changes"
     }
-}
-
-/// A page shows an error it can explain (422, 409, 400) next to its forms.
-fn explained(e: AppError, tr: Tr) -> AppResult<String> {
-    if shown_on_form(&e) {
-        Ok(e.message(tr.0))
-    } else {
-        Err(e)
-    }
-}
-
-fn status_for(error: &Option<String>) -> StatusCode {
-    if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    }
-}
-
-pub struct Choice {
-    pub value: String,
-    pub label: String,
-    pub selected: bool,
-}
-
-fn choices(items: impl IntoIterator<Item = (String, String)>, selected: &str) -> Vec<Choice> {
-    items
-        .into_iter()
-        .map(|(value, label)| Choice {
-            selected: value == selected,
-            value,
-            label,
-        })
-        .collect()
 }
 
 fn zone(state: &AppState) -> jiff::tz::TimeZone {
@@ -333,7 +280,7 @@ async fn new_view(
         error,
         shell: Shell::new(ctx),
     };
-    Ok(render_status(status_for(&page.error), &page))
+    Ok(render_status(status_of(&page.error), &page))
 }
 
 fn template_title(t: &store::changes::Template, tr: Tr) -> String {
@@ -639,7 +586,7 @@ async fn change_view(
         d,
         shell: Shell::new(ctx),
     };
-    Ok(render_status(status_for(&page.error), &page))
+    Ok(render_status(status_of(&page.error), &page))
 }
 
 impl ChangePage {
@@ -817,7 +764,7 @@ async fn templates_view(
         error,
         shell: Shell::new(ctx),
     };
-    Ok(render_status(status_for(&page.error), &page))
+    Ok(render_status(status_of(&page.error), &page))
 }
 
 async fn templates_page(
