@@ -15,7 +15,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use domain::change::{ChangeStatus, ChangeType};
-use domain::change_schedule::{ChangePolicy, IcsEvent, ics_calendar, week_start};
+use domain::change_schedule::{IcsEvent, ics_calendar, week_start};
 use domain::policy::Action;
 use domain::text::Locale;
 use jiff::civil::Date;
@@ -30,23 +30,6 @@ const MAX_DAYS: i64 = 400;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/console/changes/calendar", get(calendar_page))
-}
-
-/// The change rules of the policy pack in force (with the calendar's closures); the
-/// specification's defaults when no pack is selected.
-pub async fn policy_in_force(state: &AppState, conn: &mut store::Conn) -> AppResult<ChangePolicy> {
-    Ok(match store::policy_packs::selected(conn).await? {
-        Some(selected) => state
-            .packs
-            .get(conn, selected.id)
-            .await?
-            .change_policy()
-            .clone(),
-        None => domain::policy_pack::shipped_pack("priority")
-            .expect("the priority pack ships")
-            .change_policy()
-            .clone(),
-    })
 }
 
 /// What an event on the calendar is.
@@ -125,7 +108,7 @@ pub async fn events(
     {
         return Err(AppError::invalid("unknown_service", "service"));
     }
-    let policy = policy_in_force(state, &mut conn).await?;
+    let policy = crate::changes::change_policy(state, &mut conn).await?;
     let (from_db, to_db) = (domain::time::to_db(from), domain::time::to_db(to));
     let filter = service.unwrap_or("");
     let changes =
@@ -400,7 +383,7 @@ fn ics_response(body: &str) -> Response {
 async fn zone(state: &AppState, who: &Identity) -> AppResult<TimeZone> {
     require_agent(who)?;
     let mut conn = state.db.reader().acquire().await?;
-    Ok(policy_in_force(state, &mut conn)
+    Ok(crate::changes::change_policy(state, &mut conn)
         .await?
         .calendar
         .time_zone()

@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod api;
+pub mod api_changes;
 pub mod api_cmdb;
 pub mod api_mail;
 pub mod api_major_incident_reports;
@@ -14,6 +15,7 @@ pub mod api_status;
 pub mod api_tickets;
 pub mod callers;
 pub mod change_calendar;
+pub mod changes;
 pub mod cmdb;
 pub mod csrf;
 pub mod ctx;
@@ -22,6 +24,7 @@ pub mod directory;
 pub mod error;
 pub mod fresh;
 pub mod html;
+pub mod html_changes;
 pub mod html_cmdb;
 pub mod html_mail;
 pub mod html_major_incident_reports;

@@ -3,6 +3,7 @@
 mod api_errors;
 mod audit;
 mod change_calendar;
+mod changes;
 mod cmdb;
 mod health;
 mod imap;

@@ -35,5 +35,4 @@ month-11 = November
 month-12 = December
 field-from = From
 field-to = To
-error-end_before_start = The end must come after the start: { $field }.
 error-range_too_long = The period is too long (at most 400 days): { $field }.

@@ -35,5 +35,4 @@ month-11 = novembre
 month-12 = décembre
 field-from = Du
 field-to = Au
-error-end_before_start = La fin doit venir après le début : { $field }.
 error-range_too_long = La période est trop longue (400 jours au plus) : { $field }.
