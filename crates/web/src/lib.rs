@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod api;
+pub mod api_cab;
 pub mod api_cmdb;
 pub mod api_mail;
 pub mod api_major_incident_reports;
@@ -12,6 +13,7 @@ pub mod api_problem_trends;
 pub mod api_problems;
 pub mod api_status;
 pub mod api_tickets;
+pub mod cab;
 pub mod callers;
 pub mod cmdb;
 pub mod csrf;
@@ -19,8 +21,10 @@ pub mod ctx;
 pub mod delivery;
 pub mod directory;
 pub mod error;
+pub mod freezes;
 pub mod fresh;
 pub mod html;
+pub mod html_cab;
 pub mod html_cmdb;
 pub mod html_mail;
 pub mod html_major_incident_reports;
