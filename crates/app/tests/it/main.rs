@@ -3,6 +3,7 @@
 mod api_errors;
 mod audit;
 mod cmdb;
+mod freezes;
 mod health;
 mod imap;
 mod inbound;
