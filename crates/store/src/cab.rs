@@ -52,25 +52,6 @@ pub async fn meetings_between(
     .await?)
 }
 
-/// The weekly CAB's meeting row on `date`, made if there is none yet.
-pub async fn ensure_meeting(
-    conn: &mut AnyConnection,
-    date: &str,
-    starts_at: &str,
-) -> StoreResult<Meeting> {
-    let now = now_db();
-    sqlx::query(
-        "INSERT INTO cab_meetings (kind, meeting_date, starts_at, created_at, updated_at)
-         VALUES ('cab', $1, $2, $3, $3) ON CONFLICT (kind, meeting_date) DO NOTHING",
-    )
-    .bind(date)
-    .bind(starts_at)
-    .bind(&now)
-    .execute(&mut *conn)
-    .await?;
-    meeting(conn, date).await?.ok_or(StoreError::NotFound)
-}
-
 pub async fn update_meeting(
     conn: &mut AnyConnection,
     id: i64,
@@ -230,17 +211,6 @@ pub async fn template(conn: &mut AnyConnection, id: i64) -> StoreResult<AgendaTe
     .fetch_optional(&mut *conn)
     .await?
     .ok_or(StoreError::NotFound)
-}
-
-/// Writes an RFC's workflow status (checked in `domain::change` first).
-pub async fn set_status(conn: &mut AnyConnection, ticket_id: i64, status: &str) -> StoreResult<()> {
-    sqlx::query("UPDATE change_requests SET status = $1, updated_at = $2 WHERE ticket_id = $3")
-        .bind(status)
-        .bind(now_db())
-        .bind(ticket_id)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
 }
 
 /// Moves an RFC to the CAB of another date (a deferral).

@@ -11,13 +11,13 @@
 //! date) and awaiting a decision are decided; every decision notice, rejections included,
 //! goes out with the meeting's approvals, so that the board can settle its minutes first.
 use crate::AppState;
+pub use crate::changes::{FlagView, change_policy, is_change_manager};
 use crate::ctx::Identity;
 use crate::error::{AppError, AppResult};
 use axum::http::StatusCode;
 use domain::change::{CabDecision, ChangeStatus, ChangeType};
 use domain::change_schedule::{CabMeeting, ChangePolicy};
 use domain::policy::Action;
-use domain::role::Role;
 use domain::text::Locale;
 use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp};
@@ -27,27 +27,7 @@ use std::str::FromStr;
 use store::Conn;
 use store::audit::{Actor, Event, append};
 use store::cab::{self as db, AgendaRfc, AgendaTemplate, Decision};
-use store::tickets::{ColumnValue, Ticket};
-
-/// The change rules of the pack in force (the selected pack; the specification's defaults
-/// on the shipped business calendar when none is selected).
-pub async fn change_policy(state: &AppState, conn: &mut Conn) -> AppResult<ChangePolicy> {
-    if let Some(id) = state.packs.selected_id(conn).await? {
-        let pack = state.packs.get(conn, id).await?;
-        return Ok(pack.change_policy().clone());
-    }
-    let calendar = domain::calendar::shipped_calendar("business")
-        .cloned()
-        .ok_or_else(AppError::internal)?;
-    Ok(ChangePolicy::spec_default(calendar))
-}
-
-/// The operator's change managers, and administrators: they decide at CAB, declare
-/// freezes and approve exceptions.
-pub fn is_change_manager(who: &Identity) -> bool {
-    who.principal.allows(Action::ManagePolicy)
-        || (who.principal.is_operator_staff() && who.principal.has(Role::ChangeManager))
-}
+use store::tickets::Ticket;
 
 fn require_change_manager(who: &Identity) -> AppResult<()> {
     if is_change_manager(who) {
@@ -193,16 +173,6 @@ async fn meeting_on(
     Ok((policy, meeting))
 }
 
-/// A conflict flag with its reason in the reader's language.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct FlagView {
-    /// overlap, outside_window, in_freeze, lead_time, notice.
-    pub code: String,
-    pub reason: String,
-    /// Cleared by a recorded approval or exception: shown, no longer blocking.
-    pub cleared: bool,
-}
-
 /// One RFC on the agenda.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AgendaLine {
@@ -229,23 +199,15 @@ pub struct Agenda {
     pub decisions: Vec<Decision>,
 }
 
-/// The flags of an RFC in words.
+/// The flags of an RFC with their reasons in the reader's language.
 pub async fn flag_views(
     conn: &mut Conn,
     ticket_id: i64,
     policy: &ChangePolicy,
     locale: Locale,
 ) -> AppResult<Vec<FlagView>> {
-    let zone = policy.calendar.time_zone().clone();
-    let _ = (conn, ticket_id); // MERGE-A
-    Ok(Vec::<domain::change_schedule::ChangeFlag>::new()
-        .iter()
-        .map(|flag| FlagView {
-            code: flag.code().to_owned(),
-            reason: flag.reason(locale, &zone),
-            cleared: flag.is_cleared(),
-        })
-        .collect())
+    let flags = crate::changes::flags_with(policy, conn, ticket_id).await?;
+    Ok(crate::changes::flag_views(flags, policy, locale))
 }
 
 pub async fn agenda(
@@ -322,7 +284,17 @@ pub async fn save_minutes(
     let mut tx = state.db.begin().await?;
     let (_, meeting) = meeting_on(state, &mut tx, date).await?;
     let date = meeting.date.to_string();
-    let row = db::ensure_meeting(&mut tx, &date, &domain::time::to_db(meeting.starts_at)).await?;
+    let meeting_id = store::changes::ensure_meeting(
+        &mut tx,
+        "cab",
+        &date,
+        &domain::time::to_db(meeting.starts_at),
+    )
+    .await?;
+    let row = db::meeting(&mut tx, &date)
+        .await?
+        .filter(|m| m.id == meeting_id)
+        .ok_or_else(AppError::internal)?;
     let attendees = match &patch.attendees {
         Some(v) => domain::text::optional("attendees", Some(v), 4000)?.unwrap_or_default(),
         None => row.attendees.clone(),
@@ -367,63 +339,6 @@ pub struct DecisionInput {
     pub reasons: String,
 }
 
-/// Moves an RFC's status in the caller's transaction: the record, the ticket's own status
-/// (closed when rejected), the ticket's history and the SLA clocks.
-async fn move_status(
-    state: &AppState,
-    tx: &mut Conn,
-    actor: &Actor,
-    ticket_id: i64,
-    from: ChangeStatus,
-    to: ChangeStatus,
-    kind: ChangeType,
-) -> AppResult<()> {
-    from.check_move(to, kind)?;
-    db::set_status(tx, ticket_id, to.as_str()).await?;
-    store::tickets::add_event(
-        tx,
-        ticket_id,
-        actor,
-        "change_status",
-        false,
-        None,
-        json!({"from": from.as_str(), "to": to.as_str()}),
-    )
-    .await?;
-    let t = store::tickets::get(tx, &crate::sla::everything(), ticket_id).await?;
-    let ticket_from = t.status();
-    let ticket_to = to.ticket_status();
-    if ticket_from != ticket_to {
-        let now = domain::time::to_db(domain::time::now());
-        let mut columns = vec![
-            (
-                "status",
-                ColumnValue::Text(Some(ticket_to.as_str().to_owned())),
-            ),
-            (
-                "is_open",
-                ColumnValue::Int(Some(ticket_to.is_open() as i64)),
-            ),
-        ];
-        if ticket_to.is_final() {
-            columns.push(("closed_at", ColumnValue::Text(Some(now))));
-        }
-        store::tickets::update_columns(tx, t.id, t.version, &columns).await?;
-        store::tickets::add_event(
-            tx,
-            t.id,
-            actor,
-            "status",
-            false,
-            None,
-            json!({"from": ticket_from.as_str(), "to": ticket_to.as_str()}),
-        )
-        .await?;
-        crate::sla::refresh(state, tx, t.id).await?;
-    }
-    Ok(())
-}
-
 /// Records a decision at the meeting of `date`. Approved: the RFC is authorized (assessed
 /// first when still submitted); rejected: rejected and its ticket closed; deferred: it
 /// goes to the next meeting. A template in draft is approved (or stays a draft).
@@ -456,9 +371,11 @@ pub async fn decide(
         input.template_id,
     ) {
         (Some(number), None) => {
-            let (ticket, rfc) = rfc_ticket(&mut tx, who, number).await?;
-            let kind = ChangeType::from_str(&rfc.change_type).map_err(|_| AppError::internal())?;
-            let status = ChangeStatus::from_str(&rfc.status).map_err(|_| AppError::internal())?;
+            let (ticket, mut record) = crate::changes::change_ticket(&mut tx, who, number).await?;
+            let kind =
+                ChangeType::from_str(&record.change_type).map_err(|_| AppError::internal())?;
+            let status =
+                ChangeStatus::from_str(&record.status).map_err(|_| AppError::internal())?;
             if kind != ChangeType::Normal {
                 return Err(AppError::invalid("not_a_normal_change", "number"));
             }
@@ -468,46 +385,31 @@ pub async fn decide(
                     "change_not_awaiting_cab",
                 ));
             }
-            if rfc.cab_date.as_deref() != Some(date.as_str()) {
+            if record.cab_date.as_deref() != Some(date.as_str()) {
                 return Err(AppError::invalid("not_on_agenda", "number"));
             }
             let mut detail = json!({"number": ticket.number, "decision": decision.as_str()});
+            let why = Some(reasons.as_str()).filter(|r| !r.is_empty());
             match decision {
                 CabDecision::Approved => {
+                    // A change manager expects the assessment the board made to be on the
+                    // record before the authorization.
                     if status == ChangeStatus::Submitted {
-                        move_status(
-                            state,
-                            &mut tx,
-                            actor,
-                            ticket.id,
-                            status,
-                            ChangeStatus::Assessed,
-                            kind,
-                        )
-                        .await?;
+                        let to = ChangeStatus::Assessed;
+                        status.check_move(to, kind)?;
+                        crate::changes::apply_move(&mut tx, actor, &ticket, &mut record, to, why)
+                            .await?;
                     }
-                    move_status(
-                        state,
-                        &mut tx,
-                        actor,
-                        ticket.id,
-                        ChangeStatus::Assessed,
-                        ChangeStatus::Authorized,
-                        kind,
-                    )
-                    .await?;
+                    let to = ChangeStatus::Authorized;
+                    ChangeStatus::Assessed.check_move(to, kind)?;
+                    crate::changes::apply_move(&mut tx, actor, &ticket, &mut record, to, why)
+                        .await?;
                 }
                 CabDecision::Rejected => {
-                    move_status(
-                        state,
-                        &mut tx,
-                        actor,
-                        ticket.id,
-                        status,
-                        ChangeStatus::Rejected,
-                        kind,
-                    )
-                    .await?;
+                    let to = ChangeStatus::Rejected;
+                    status.check_move(to, kind)?;
+                    crate::changes::apply_move(&mut tx, actor, &ticket, &mut record, to, why)
+                        .await?;
                 }
                 CabDecision::Deferred => {
                     let after = meeting.ends_at;
@@ -550,7 +452,7 @@ pub async fn decide(
                 return Err(AppError::new(StatusCode::CONFLICT, "template_not_draft"));
             }
             if decision == CabDecision::Approved {
-                let _ = id; // MERGE-A store::changes::approve_template(&mut tx, id, who.person.id, &date).await?;
+                store::changes::approve_template(&mut tx, id, who.person.id, &date).await?;
             }
             (
                 None,
@@ -562,11 +464,17 @@ pub async fn decide(
         }
         _ => return Err(AppError::invalid("number_or_template", "number")),
     };
-    let row = db::ensure_meeting(&mut tx, &date, &domain::time::to_db(meeting.starts_at)).await?;
+    let meeting_id = store::changes::ensure_meeting(
+        &mut tx,
+        "cab",
+        &date,
+        &domain::time::to_db(meeting.starts_at),
+    )
+    .await?;
     let id = db::insert_decision(
         &mut tx,
         &db::NewDecision {
-            meeting_id: row.id,
+            meeting_id,
             ticket_id,
             template_id,
             decision: decision.as_str(),
@@ -591,7 +499,7 @@ pub async fn decide(
         },
     )
     .await?;
-    let decided = db::decisions_of_meeting(&mut tx, row.id)
+    let decided = db::decisions_of_meeting(&mut tx, meeting_id)
         .await?
         .into_iter()
         .find(|d| d.id == id)

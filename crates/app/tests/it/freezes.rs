@@ -45,7 +45,10 @@ async fn freezes_need_thirty_days_notice_and_partners_see_only_theirs() {
         .await;
     assert_eq!(s, 422, "{e}");
     assert_eq!(e["code"], "freeze_notice_too_short");
-    assert!(e["message"].as_str().unwrap().contains("30 calendar days"), "{e}");
+    assert!(
+        e["message"].as_str().unwrap().contains("30 calendar days"),
+        "{e}"
+    );
     let (s, e) = app
         .api_as(CHANGE)
         .await
@@ -53,20 +56,37 @@ async fn freezes_need_thirty_days_notice_and_partners_see_only_theirs() {
         .post("/api/v1/freezes", freeze("Trop tôt", days_ahead(29), &[]))
         .await;
     assert_eq!(s, 422);
-    assert!(e["message"].as_str().unwrap().contains("30 jours civils"), "{e}");
+    assert!(
+        e["message"].as_str().unwrap().contains("30 jours civils"),
+        "{e}"
+    );
     // An end before the start, an unknown service: refused with their codes.
     let mut backwards = freeze("Backwards", days_ahead(40), &[]);
     backwards["ends_at"] = json!(days_ahead(39).to_string());
     let (s, e) = manager.post("/api/v1/freezes", backwards).await;
-    assert_eq!((s.as_u16(), e["code"].as_str()), (422, Some("end_before_start")), "{e}");
+    assert_eq!(
+        (s.as_u16(), e["code"].as_str()),
+        (422, Some("end_before_start")),
+        "{e}"
+    );
     let (s, e) = manager
-        .post("/api/v1/freezes", freeze("Unknown", days_ahead(40), &["NOPE"]))
+        .post(
+            "/api/v1/freezes",
+            freeze("Unknown", days_ahead(40), &["NOPE"]),
+        )
         .await;
-    assert_eq!((s.as_u16(), e["code"].as_str()), (422, Some("unknown_service")), "{e}");
+    assert_eq!(
+        (s.as_u16(), e["code"].as_str()),
+        (422, Some("unknown_service")),
+        "{e}"
+    );
 
     // 31 days: accepted, announced now, on the services named.
     let (s, created) = manager
-        .post("/api/v1/freezes", freeze("Year-end freeze", days_ahead(31), &["CHR"]))
+        .post(
+            "/api/v1/freezes",
+            freeze("Year-end freeze", days_ahead(31), &["CHR"]),
+        )
         .await;
     assert_eq!(s, 201, "{created}");
     let operator_id = created["id"].as_i64().unwrap();
@@ -87,11 +107,20 @@ async fn freezes_need_thirty_days_notice_and_partners_see_only_theirs() {
     // Partners announce their own, with the same notice.
     let hhs = app.api_as(HHS_LRA).await;
     let (s, e) = hhs
-        .post("/api/v1/freezes", freeze("HHS too soon", days_ahead(10), &[]))
+        .post(
+            "/api/v1/freezes",
+            freeze("HHS too soon", days_ahead(10), &[]),
+        )
         .await;
-    assert_eq!((s.as_u16(), e["code"].as_str()), (422, Some("freeze_notice_too_short")));
+    assert_eq!(
+        (s.as_u16(), e["code"].as_str()),
+        (422, Some("freeze_notice_too_short"))
+    );
     let (s, created) = hhs
-        .post("/api/v1/freezes", freeze("HHS EHR upgrade", days_ahead(45), &[]))
+        .post(
+            "/api/v1/freezes",
+            freeze("HHS EHR upgrade", days_ahead(45), &[]),
+        )
         .await;
     assert_eq!(s, 201, "{created}");
     let hhs_id = created["id"].as_i64().unwrap();
@@ -101,7 +130,11 @@ async fn freezes_need_thirty_days_notice_and_partners_see_only_theirs() {
     // HHS sees the operator's and its own; Niagara the operator's only; the desk all.
     let (_, list) = hhs.get("/api/v1/freezes").await;
     let seen = names(&list);
-    assert!(seen.contains(&"Year-end freeze".to_owned()) && seen.contains(&"HHS EHR upgrade".to_owned()), "{seen:?}");
+    assert!(
+        seen.contains(&"Year-end freeze".to_owned())
+            && seen.contains(&"HHS EHR upgrade".to_owned()),
+        "{seen:?}"
+    );
     let nhs = app.api_as(NHS_LRA).await;
     let (_, list) = nhs.get("/api/v1/freezes").await;
     let seen = names(&list);
@@ -109,7 +142,9 @@ async fn freezes_need_thirty_days_notice_and_partners_see_only_theirs() {
     assert!(!seen.contains(&"HHS EHR upgrade".to_owned()), "{seen:?}");
     let (s, _) = nhs.get(&format!("/api/v1/freezes/{hhs_id}")).await;
     assert_eq!(s, 404);
-    let (s, _) = nhs.post(&format!("/api/v1/freezes/{hhs_id}/cancel"), json!({})).await;
+    let (s, _) = nhs
+        .post(&format!("/api/v1/freezes/{hhs_id}/cancel"), json!({}))
+        .await;
     assert_eq!(s, 404);
     // A partner cannot cancel the operator's freeze.
     let (s, _) = hhs
@@ -128,7 +163,10 @@ async fn freezes_need_thirty_days_notice_and_partners_see_only_theirs() {
     let (s, e) = hhs
         .post(&format!("/api/v1/freezes/{hhs_id}/cancel"), json!({}))
         .await;
-    assert_eq!((s.as_u16(), e["code"].as_str()), (409, Some("freeze_cancelled")));
+    assert_eq!(
+        (s.as_u16(), e["code"].as_str()),
+        (409, Some("freeze_cancelled"))
+    );
 
     // The pages: the portal for the partner, the console for the change manager; a form
     // with too little notice shows the reason again.
