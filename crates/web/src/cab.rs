@@ -585,9 +585,11 @@ async fn notify(state: &AppState, tx: &mut Conn, decision: &Decision) -> AppResu
                 if let Some(spoc) = rfc.partner_spoc_person_id {
                     people.push(spoc);
                 }
-                let next = (decision.decision == CabDecision::Deferred.as_str())
-                    .then(|| rfc.cab_date.clone().unwrap_or_default())
-                    .unwrap_or_default();
+                let next = if decision.decision == CabDecision::Deferred.as_str() {
+                    rfc.cab_date.clone().unwrap_or_default()
+                } else {
+                    String::new()
+                };
                 (
                     people,
                     t.number.clone(),
