@@ -272,6 +272,13 @@ pub struct MeetingPatch {
     pub minutes: Option<String>,
 }
 
+/// The weekly CAB's stored meeting of this date (made when missing): its id.
+async fn ensure_meeting(tx: &mut Conn, meeting: &CabMeeting) -> AppResult<i64> {
+    let starts_at = domain::time::to_db(meeting.starts_at);
+    let date = meeting.date.to_string();
+    Ok(store::changes::ensure_meeting(tx, "cab", &date, &starts_at).await?)
+}
+
 /// Saves a meeting's attendees and minutes (the meeting's row is made then).
 pub async fn save_minutes(
     state: &AppState,
@@ -284,13 +291,7 @@ pub async fn save_minutes(
     let mut tx = state.db.begin().await?;
     let (_, meeting) = meeting_on(state, &mut tx, date).await?;
     let date = meeting.date.to_string();
-    let meeting_id = store::changes::ensure_meeting(
-        &mut tx,
-        "cab",
-        &date,
-        &domain::time::to_db(meeting.starts_at),
-    )
-    .await?;
+    let meeting_id = ensure_meeting(&mut tx, &meeting).await?;
     let row = db::meeting(&mut tx, &date)
         .await?
         .filter(|m| m.id == meeting_id)
@@ -464,13 +465,7 @@ pub async fn decide(
         }
         _ => return Err(AppError::invalid("number_or_template", "number")),
     };
-    let meeting_id = store::changes::ensure_meeting(
-        &mut tx,
-        "cab",
-        &date,
-        &domain::time::to_db(meeting.starts_at),
-    )
-    .await?;
+    let meeting_id = ensure_meeting(&mut tx, &meeting).await?;
     let id = db::insert_decision(
         &mut tx,
         &db::NewDecision {

@@ -198,6 +198,21 @@ pub struct DecisionLine {
     pub notified: bool,
 }
 
+impl DecisionLine {
+    /// A decision as a line; `what` names the RFC, template or meeting.
+    fn of(d: &store::cab::Decision, what: String, locale: Locale) -> Self {
+        DecisionLine {
+            what,
+            decision: label_of(&d.decision, |c: domain::change::CabDecision| {
+                c.label(locale)
+            }),
+            reasons: d.reasons.clone(),
+            by: d.decided_by_name.clone().unwrap_or_default(),
+            notified: d.notified_at.is_some(),
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "cab_meeting.html")]
 struct MeetingPage {
@@ -296,16 +311,9 @@ async fn meeting_view(
     let decisions = agenda
         .decisions
         .iter()
-        .map(|d| DecisionLine {
-            what: d
-                .number
-                .clone()
-                .or_else(|| d.template_code.clone())
-                .unwrap_or_default(),
-            decision: label_of(&d.decision, |c: CabDecision| c.label(locale)),
-            reasons: d.reasons.clone(),
-            by: d.decided_by_name.clone().unwrap_or_default(),
-            notified: d.notified_at.is_some(),
+        .map(|d| {
+            let what = d.number.clone().or_else(|| d.template_code.clone());
+            DecisionLine::of(d, what.unwrap_or_default(), locale)
         })
         .collect();
     let (status, error) = split_status(error);
@@ -751,15 +759,7 @@ async fn approvals_view(
     let decisions = a
         .decisions
         .iter()
-        .map(|d| DecisionLine {
-            what: d.meeting_date.clone(),
-            decision: label_of(&d.decision, |c: domain::change::CabDecision| {
-                c.label(locale)
-            }),
-            reasons: d.reasons.clone(),
-            by: d.decided_by_name.clone().unwrap_or_default(),
-            notified: d.notified_at.is_some(),
-        })
+        .map(|d| DecisionLine::of(d, d.meeting_date.clone(), locale))
         .collect();
     let (status, error) = split_status(error);
     let page = ApprovalsPage {

@@ -158,6 +158,61 @@ async fn meetings_follow_the_packs_calendar_and_the_thursday_noon_deadline() {
     let (_, agenda) = manager.get(&format!("/api/v1/cab/meetings/{second}")).await;
     assert!(line(&agenda, &late).is_some(), "{agenda}");
     assert!(line(&agenda, &in_time).is_none());
+    // A standard change template submitted for approval is on the coming meetings' agendas;
+    // the board approves it at the first.
+    let (s, created) = manager
+        .post(
+            "/api/v1/change-templates",
+            json!({"code": "cert-renewal", "title_en": "Renew a TLS certificate",
+                "title_fr": "Renouveler un certificat TLS", "service": "CHR",
+                "description": "Replace the certificate before it expires.", "reason": "Expiry",
+                "risk": "low", "impact": 4, "urgency": 4, "product_category": "Certificates",
+                "implementer": "Operations", "implementation_plan": "Install, reload, verify.",
+                "backout_plan": "Reinstall the previous certificate."}),
+        )
+        .await;
+    assert_eq!(s, 201, "{created}");
+    let template = created["id"].as_i64().unwrap();
+    let (_, agenda) = manager.get(&format!("/api/v1/cab/meetings/{first}")).await;
+    assert!(
+        agenda["templates"].to_string().contains("cert-renewal"),
+        "{agenda}"
+    );
+    let (s, d) = manager
+        .post(
+            &format!("/api/v1/cab/meetings/{first}/decisions"),
+            json!({"template_id": template, "decision": "approved"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{d}");
+    let (_, t) = manager
+        .get(&format!("/api/v1/change-templates/{template}"))
+        .await;
+    assert_eq!(
+        (t["status"].as_str(), t["approved_cab_date"].as_str()),
+        (Some("approved"), Some(first.to_string().as_str())),
+        "{t}"
+    );
+    // Attendees and minutes (the meeting's record is kept from then on).
+    let (s, agenda) = manager
+        .patch(
+            &format!("/api/v1/cab/meetings/{first}"),
+            json!({"attendees": "Chris Change, Taylor Tremblay", "minutes": "Certificate template approved."}),
+        )
+        .await;
+    assert_eq!(s, 200, "{agenda}");
+    assert_eq!(agenda["attendees"], "Chris Change, Taylor Tremblay");
+    assert_eq!(agenda["decisions"][0]["template_code"], "cert-renewal");
+    let (s, _) = app
+        .api_as(AGENT)
+        .await
+        .patch(
+            &format!("/api/v1/cab/meetings/{first}"),
+            json!({"minutes": "x"}),
+        )
+        .await;
+    assert_eq!(s, 403);
+
     // A day the CAB does not meet, a date that is none, a partner: refused.
     let (s, e) = manager
         .get(&format!("/api/v1/cab/meetings/{thursday}"))
