@@ -27,6 +27,7 @@ pub mod freezes;
 pub mod fresh;
 pub mod html;
 pub mod html_cab;
+pub mod html_changes;
 pub mod html_cmdb;
 pub mod html_mail;
 pub mod html_major_incident_reports;
