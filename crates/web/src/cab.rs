@@ -589,7 +589,7 @@ async fn notify(state: &AppState, tx: &mut Conn, decision: &Decision) -> AppResu
                     people,
                     t.number.clone(),
                     t.summary.clone(),
-                    format!("{}/tickets/{}", composer.base_url(), t.number),
+                    format!("{}/changes/{}", composer.base_url(), t.number),
                     next,
                     Some(t.id),
                 )
