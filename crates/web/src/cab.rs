@@ -556,15 +556,27 @@ async fn send_due(state: &AppState) -> AppResult<usize> {
         if notice_time(&policy, &decision) > now {
             continue;
         }
-        let mut tx = state.db.begin().await?;
-        notify(state, &mut tx, &decision).await?;
-        if db::mark_notified(&mut tx, decision.id).await? {
-            db::mark_approvals_sent(&mut tx, decision.meeting_id).await?;
-            tx.commit().await?;
-            sent += 1;
+        // One decision's failure (a mail that cannot be composed) holds up no other.
+        match send_one(state, &decision).await {
+            Ok(true) => sent += 1,
+            Ok(false) => {}
+            Err(e) => tracing::warn!(code = e.code, decision = decision.id, "CAB decision notice"),
         }
     }
     Ok(sent)
+}
+
+/// Queues one decision's notice and marks it sent, in one transaction; `false` when another
+/// pass sent it first.
+async fn send_one(state: &AppState, decision: &Decision) -> AppResult<bool> {
+    let mut tx = state.db.begin().await?;
+    notify(state, &mut tx, decision).await?;
+    if !db::mark_notified(&mut tx, decision.id).await? {
+        return Ok(false);
+    }
+    db::mark_approvals_sent(&mut tx, decision.meeting_id).await?;
+    tx.commit().await?;
+    Ok(true)
 }
 
 /// Queues one decision's notice to the requester and the partner's representative (an
