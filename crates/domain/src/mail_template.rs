@@ -164,6 +164,18 @@ pub const KINDS: &[Kind] = &[
         variables: PROBLEM,
     },
     Kind {
+        key: "change-decision",
+        variables: &[
+            "number",
+            "summary",
+            "decision",
+            "reasons",
+            "meeting",
+            "next_meeting",
+            "link",
+        ],
+    },
+    Kind {
         key: "welcome",
         variables: &["name", "organization", "link"],
     },
@@ -354,6 +366,10 @@ pub fn sample(name: &str) -> &'static str {
         "notice" => "Update",
         "update" => "2",
         "what" => "Update (+2h)",
+        "decision" => "Rejected",
+        "reasons" => "The back-out plan does not say how the interface queue is drained.",
+        "meeting" => "2026-12-09",
+        "next_meeting" => "2026-12-16",
         _ => "…",
     }
 }

@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod cab;
 pub mod calendar_closures;
 pub mod catalogue;
 pub mod change_calendar;
@@ -16,6 +17,7 @@ pub mod credentials;
 pub mod db;
 pub mod error;
 pub mod files;
+pub mod freezes;
 pub mod groups;
 pub mod inbound;
 pub mod jobs;

@@ -1,6 +1,7 @@
 //! JSON REST API under /api/v1. Errors are `{"code", "message"}`; the OpenAPI 3.1 document
 //! at /api/openapi.json is generated from these handlers.
 use crate::AppState;
+use crate::api_cab as cab;
 use crate::api_changes as chg;
 use crate::api_cmdb as ci;
 use crate::api_mail;
@@ -232,6 +233,18 @@ fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(pr::add_action))
         .routes(routes!(pr::patch_action))
         .routes(routes!(pr::download_review_file))
+        .routes(routes!(cab::list_meetings))
+        .routes(routes!(cab::get_meeting, cab::patch_meeting))
+        .routes(routes!(cab::decide))
+        .routes(routes!(cab::list_freezes, cab::create_freeze))
+        .routes(routes!(cab::get_freeze))
+        .routes(routes!(cab::cancel_freeze))
+        .routes(routes!(cab::list_exceptions))
+        .routes(routes!(cab::decide_exception))
+        .routes(routes!(cab::get_approvals))
+        .routes(routes!(cab::request_exception))
+        .routes(routes!(cab::approve_window))
+        .routes(routes!(cab::set_service_owner))
         .routes(routes!(chg::list_changes, chg::create_change))
         .routes(routes!(chg::get_change))
         .routes(routes!(chg::set_change_status))

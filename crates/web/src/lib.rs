@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod api;
+pub mod api_cab;
 pub mod api_changes;
 pub mod api_cmdb;
 pub mod api_mail;
@@ -13,6 +14,7 @@ pub mod api_problem_trends;
 pub mod api_problems;
 pub mod api_status;
 pub mod api_tickets;
+pub mod cab;
 pub mod callers;
 pub mod change_calendar;
 pub mod changes;
@@ -22,8 +24,10 @@ pub mod ctx;
 pub mod delivery;
 pub mod directory;
 pub mod error;
+pub mod freezes;
 pub mod fresh;
 pub mod html;
+pub mod html_cab;
 pub mod html_changes;
 pub mod html_cmdb;
 pub mod html_mail;

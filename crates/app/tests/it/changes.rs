@@ -16,11 +16,11 @@ const PARTNER: &str = "helpdesk@hhs.example";
 const OTHER_PARTNER: &str = "helpdesk@niagara.example";
 const PASSWORD: &str = "triage-demo-2026";
 
-fn zone() -> TimeZone {
+pub(crate) fn zone() -> TimeZone {
     TimeZone::get("America/Toronto").unwrap()
 }
 
-fn local(at: Timestamp) -> jiff::Zoned {
+pub(crate) fn local(at: Timestamp) -> jiff::Zoned {
     at.to_zoned(zone())
 }
 
@@ -36,7 +36,7 @@ fn wall(weekday: Weekday, hour: i8, weeks: i64) -> String {
 
 /// Every required field of a normal operator RFC on CHR / chr-viewer-app, requested in the
 /// Sunday window five weeks from now; `extra` overrides or adds fields (null removes).
-fn rfc(summary: &str, extra: Value) -> Value {
+pub(crate) fn rfc(summary: &str, extra: Value) -> Value {
     let mut body = json!({
         "change_type": "normal",
         "origin": "operator",
@@ -74,19 +74,19 @@ fn rfc(summary: &str, extra: Value) -> Value {
     body
 }
 
-async fn submit(api: &Api, body: Value) -> String {
+pub(crate) async fn submit(api: &Api, body: Value) -> String {
     let (s, created) = api.post("/api/v1/changes", body).await;
     assert_eq!(s, 201, "{created}");
     created["number"].as_str().unwrap().to_owned()
 }
 
-async fn detail(api: &Api, number: &str) -> Value {
+pub(crate) async fn detail(api: &Api, number: &str) -> Value {
     let (s, d) = api.get(&format!("/api/v1/changes/{number}")).await;
     assert_eq!(s, 200, "{d}");
     d
 }
 
-async fn move_to(api: &Api, number: &str, status: &str, extra: Value) -> (u16, Value) {
+pub(crate) async fn move_to(api: &Api, number: &str, status: &str, extra: Value) -> (u16, Value) {
     let mut body = json!({"status": status});
     for (k, v) in extra.as_object().unwrap() {
         body[k] = v.clone();
@@ -99,7 +99,12 @@ async fn move_to(api: &Api, number: &str, status: &str, extra: Value) -> (u16, V
 
 /// Moves the process clock forward to the next instant after now (plus a margin) that is
 /// `weekday` at `hour:minute` in Toronto and passes `also`.
-fn clock_to(weekday: Weekday, hour: i8, minute: i8, also: impl Fn(Date) -> bool) -> Timestamp {
+pub(crate) fn clock_to(
+    weekday: Weekday,
+    hour: i8,
+    minute: i8,
+    also: impl Fn(Date) -> bool,
+) -> Timestamp {
     let now = domain::time::now();
     let mut date = local(now).date();
     loop {
@@ -121,7 +126,7 @@ fn business() -> &'static domain::calendar::Calendar {
     domain::calendar::shipped_calendar("business").unwrap()
 }
 
-fn open_at(date: Date, hour: i8) -> bool {
+pub(crate) fn open_at(date: Date, hour: i8) -> bool {
     let at = DateTime::from_parts(date, jiff::civil::time(hour, 30, 0, 0))
         .to_zoned(zone())
         .unwrap()

@@ -40,6 +40,19 @@ async fn nothing_of_another_organization_is_readable_or_writable() {
         )
         .await;
     let b_review = b_review["id"].as_i64().expect("a review of B");
+    // B announces its own change freeze: A sees the operator's freezes and its own only.
+    let starts = domain::time::now() + jiff::SignedDuration::from_hours(24 * 40);
+    let (s, b_freeze) = b_user
+        .post(
+            "/api/v1/freezes",
+            json!({"name": "Niagara year-end freeze", "reason": "Niagara year-end",
+                "starts_at": starts.to_string(),
+                "ends_at": (starts + jiff::SignedDuration::from_hours(48)).to_string(),
+                "exception_procedure": "Call the Niagara desk"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b_freeze}");
+    let b_freeze = b_freeze["id"].as_i64().unwrap();
     let (_, b_ticket_before) = admin.get(&format!("/api/v1/tickets/{b_number}")).await;
     let (_, b_org_before) = admin.get(&format!("/api/v1/organizations/{nhs}")).await;
     let (_, b_person_before) = admin.get(&format!("/api/v1/people/{b_person}")).await;
@@ -77,6 +90,10 @@ async fn nothing_of_another_organization_is_readable_or_writable() {
                     "/problem-reviews/{id}",
                     &format!("/problem-reviews/{b_review}"),
                 )
+                .replace("/freezes/{id}", &format!("/freezes/{b_freeze}"))
+                .replace("/freeze-exceptions/{id}", "/freeze-exceptions/1")
+                .replace("/services/{code}", "/services/CHR")
+                .replace("{date}", "2026-12-09")
                 .replace("{action_id}", "1")
                 .replace("{file_id}", "1");
             let body = match route.as_str() {
@@ -254,6 +271,19 @@ async fn nothing_of_another_organization_is_readable_or_writable() {
                     || r.contains(" /api/v1/major-incidents")
                     || r.contains("/major-incident")
                     || r == "POST /api/v1/tickets/{number}/publish" =>
+                {
+                    assert!(
+                        status.is_client_error(),
+                        "{email} {route} answered {status}: {response}"
+                    );
+                }
+                // Change management: the CAB is the operator's; B's freezes are not found;
+                // partners ask for nothing on B's records.
+                r if r.contains(" /api/v1/cab/")
+                    || (r.contains("/api/v1/freeze") && r != "GET /api/v1/freezes")
+                    || r.ends_with("/approvals")
+                    || r.ends_with("/window-approval")
+                    || r.ends_with("/services/{code}/owner") =>
                 {
                     assert!(
                         status.is_client_error(),

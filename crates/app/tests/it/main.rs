@@ -3,8 +3,10 @@
 mod api_errors;
 mod audit;
 mod change_calendar;
+mod cab;
 mod changes;
 mod cmdb;
+mod freezes;
 mod health;
 mod imap;
 mod inbound;

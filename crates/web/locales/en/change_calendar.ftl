@@ -33,6 +33,4 @@ month-9 = September
 month-10 = October
 month-11 = November
 month-12 = December
-field-from = From
-field-to = To
 error-range_too_long = The period is too long (at most 400 days): { $field }.

@@ -33,6 +33,4 @@ month-9 = septembre
 month-10 = octobre
 month-11 = novembre
 month-12 = décembre
-field-from = Du
-field-to = Au
 error-range_too_long = La période est trop longue (400 jours au plus) : { $field }.
