@@ -92,6 +92,7 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
     web::status_snapshot::spawn_refresher(state.clone());
     web::problem_trends::spawn(state.clone());
     web::major_incidents::spawn_runner(state.clone());
+    web::latent_rfcs::spawn(state.clone());
     spawn_job_runner(web::sla::JobContext {
         db: db.clone(),
         packs: state.packs.clone(),

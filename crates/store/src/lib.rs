@@ -9,6 +9,7 @@ pub mod audit;
 pub mod auth;
 pub mod calendar_closures;
 pub mod catalogue;
+pub mod change_outcomes;
 pub mod cmdb;
 pub mod credentials;
 pub mod db;

@@ -1,6 +1,7 @@
 //! JSON REST API under /api/v1. Errors are `{"code", "message"}`; the OpenAPI 3.1 document
 //! at /api/openapi.json is generated from these handlers.
 use crate::AppState;
+use crate::api_change_implementation as chi;
 use crate::api_cmdb as ci;
 use crate::api_mail;
 use crate::api_major_incident_reports as mir;
@@ -229,6 +230,15 @@ fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(pr::add_action))
         .routes(routes!(pr::patch_action))
         .routes(routes!(pr::download_review_file))
+        .routes(routes!(chi::get_implementation))
+        .routes(routes!(chi::send_outage_notice))
+        .routes(routes!(chi::create_maintenance))
+        .routes(routes!(chi::record_outcome))
+        .routes(routes!(chi::link_incident))
+        .routes(routes!(chi::report_change, chi::reported_changes))
+        .routes(routes!(chi::record_emergency_change))
+        .routes(routes!(chi::file_latent))
+        .routes(routes!(chi::latent_report))
         .merge(
             // Uploads stream and are capped per file in `read_multipart`, not by the
             // 1 MB limit that guards JSON bodies.

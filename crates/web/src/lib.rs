@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod api;
+pub mod api_change_implementation;
 pub mod api_cmdb;
 pub mod api_mail;
 pub mod api_major_incident_reports;
@@ -13,6 +14,7 @@ pub mod api_problems;
 pub mod api_status;
 pub mod api_tickets;
 pub mod callers;
+pub mod change_implementation;
 pub mod cmdb;
 pub mod csrf;
 pub mod ctx;
@@ -34,6 +36,7 @@ pub mod html_tickets;
 pub mod i18n;
 pub mod imap;
 pub mod inbound;
+pub mod latent_rfcs;
 pub mod mail;
 pub mod major_incident_reports;
 pub mod major_incidents;
