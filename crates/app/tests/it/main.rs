@@ -7,6 +7,7 @@ mod health;
 mod imap;
 mod inbound;
 mod isolation;
+mod latent_rfcs;
 mod mail;
 mod major_incident_reports;
 mod major_incidents;
