@@ -2,6 +2,7 @@
 //! fresh database (SQLite, or PostgreSQL when TRIAGE_TEST_DATABASE_URL is set).
 mod api_errors;
 mod audit;
+mod change_implementation;
 mod cmdb;
 mod health;
 mod imap;
