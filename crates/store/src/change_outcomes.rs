@@ -318,11 +318,12 @@ pub async fn mark_reminder(
     bit: i64,
     bits: i64,
 ) -> StoreResult<bool> {
-    let sent: i64 =
-        sqlx::query_scalar("SELECT latent_reminders_sent FROM change_requests WHERE ticket_id = $1")
-            .bind(ticket_id)
-            .fetch_one(&mut *conn)
-            .await?;
+    let sent: i64 = sqlx::query_scalar(
+        "SELECT latent_reminders_sent FROM change_requests WHERE ticket_id = $1",
+    )
+    .bind(ticket_id)
+    .fetch_one(&mut *conn)
+    .await?;
     if sent & bit != 0 {
         return Ok(false);
     }
@@ -339,7 +340,11 @@ pub async fn mark_reminder(
 }
 
 /// Marks an unfiled latent RFC breached at `at`; false when it was filed or marked already.
-pub async fn mark_breached(conn: &mut AnyConnection, ticket_id: i64, at: &str) -> StoreResult<bool> {
+pub async fn mark_breached(
+    conn: &mut AnyConnection,
+    ticket_id: i64,
+    at: &str,
+) -> StoreResult<bool> {
     let done = sqlx::query(
         "UPDATE change_requests SET latent_breached_at = $1 WHERE ticket_id = $2
             AND latent_filed_at IS NULL AND latent_breached_at IS NULL",
@@ -372,14 +377,20 @@ pub async fn reported(
 
 /// The id of the service with this code.
 pub async fn service_id_by_code(conn: &mut AnyConnection, code: &str) -> StoreResult<Option<i64>> {
-    Ok(sqlx::query_scalar("SELECT id FROM services WHERE code = $1")
-        .bind(code)
-        .fetch_optional(&mut *conn)
-        .await?)
+    Ok(
+        sqlx::query_scalar("SELECT id FROM services WHERE code = $1")
+            .bind(code)
+            .fetch_optional(&mut *conn)
+            .await?,
+    )
 }
 
 /// Adds a service to a change (nothing when it is there already).
-pub async fn add_service(conn: &mut AnyConnection, ticket_id: i64, service_id: i64) -> StoreResult<()> {
+pub async fn add_service(
+    conn: &mut AnyConnection,
+    ticket_id: i64,
+    service_id: i64,
+) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO change_services (ticket_id, service_id) VALUES ($1, $2)
          ON CONFLICT (ticket_id, service_id) DO NOTHING",

@@ -36,8 +36,7 @@ pub(crate) async fn change_of(
     who: &Identity,
     number: &str,
 ) -> AppResult<(Ticket, ChangeAfter)> {
-    let ticket =
-        store::tickets::get_by_number(conn, &who.principal.ticket_scope(), number).await?;
+    let ticket = store::tickets::get_by_number(conn, &who.principal.ticket_scope(), number).await?;
     if ticket.kind != TicketKind::Change.as_str() {
         return Err(AppError::not_found());
     }
@@ -67,10 +66,7 @@ pub fn outage_window(change: &ChangeAfter) -> (String, String) {
     ) {
         (Some(start), Some(end), _, _) => (start.clone(), end.clone()),
         (_, _, Some(start), Some(end)) => (start.clone(), end.clone()),
-        _ => (
-            change.requested_start.clone(),
-            change.requested_end.clone(),
-        ),
+        _ => (change.requested_start.clone(), change.requested_end.clone()),
     }
 }
 
@@ -469,9 +465,15 @@ async fn finish_maintenance(
         return Ok(());
     }
     let (en, fr) = if status_to == "cancelled" {
-        ("chg-impl-maintenance-cancelled", "chg-impl-maintenance-cancelled")
+        (
+            "chg-impl-maintenance-cancelled",
+            "chg-impl-maintenance-cancelled",
+        )
     } else {
-        ("chg-impl-maintenance-completed", "chg-impl-maintenance-completed")
+        (
+            "chg-impl-maintenance-completed",
+            "chg-impl-maintenance-completed",
+        )
     };
     let update = UpdateInput {
         status: status_to.to_owned(),
@@ -520,8 +522,9 @@ pub async fn record_outcome(
     input: &OutcomeInput,
 ) -> AppResult<OutcomeRecorded> {
     who.require(Action::WorkTickets)?;
-    let outcome = ChangeOutcome::from_str(input.outcome.trim())
-        .map_err(|_| AppError::invalid("invalid_choice", "outcome").with_arg("value", &input.outcome))?;
+    let outcome = ChangeOutcome::from_str(input.outcome.trim()).map_err(|_| {
+        AppError::invalid("invalid_choice", "outcome").with_arg("value", &input.outcome)
+    })?;
     let notes = input.notes.trim().to_owned();
     if notes.chars().count() > MAX_NOTES {
         return Err(AppError::invalid("too_long", "notes"));
@@ -535,8 +538,7 @@ pub async fn record_outcome(
     let (ticket, change) = change_of(&mut tx, who, number).await?;
     let from = status_of(&change)?;
     let kind = ChangeType::from_str(&change.change_type).map_err(|_| AppError::internal())?;
-    if from != ChangeStatus::Scheduled
-        || from.check_move(ChangeStatus::Implemented, kind).is_err()
+    if from != ChangeStatus::Scheduled || from.check_move(ChangeStatus::Implemented, kind).is_err()
     {
         return Err(AppError::new(StatusCode::CONFLICT, "change_not_scheduled")
             .with_arg("status", from.as_str()));
@@ -575,7 +577,10 @@ pub async fn record_outcome(
     people.push(change.reporter_id);
     people.dedup();
     let composer = state.composer(&mut tx).await?;
-    let link = format!("{}/tickets/{}", state.settings.public_base_url, ticket.number);
+    let link = format!(
+        "{}/tickets/{}",
+        state.settings.public_base_url, ticket.number
+    );
     let mut told = Vec::new();
     for id in people {
         let person = store::people::get(&mut tx, &OrgScope::All, id).await?;
@@ -664,13 +669,10 @@ pub async fn link_incident(
         Some(incident) if !incident.is_empty() => {
             let mut conn = state.db.reader().acquire().await?;
             let (_, _) = change_of(&mut conn, who, number).await?;
-            let found = store::tickets::get_by_number(
-                &mut conn,
-                &who.principal.ticket_scope(),
-                incident,
-            )
-            .await
-            .map_err(|_| AppError::invalid("unknown_ticket", "incident"))?;
+            let found =
+                store::tickets::get_by_number(&mut conn, &who.principal.ticket_scope(), incident)
+                    .await
+                    .map_err(|_| AppError::invalid("unknown_ticket", "incident"))?;
             if found.kind != TicketKind::Incident.as_str() {
                 return Err(AppError::invalid("incident_required", "incident"));
             }
@@ -704,7 +706,8 @@ async fn open_incident(
         input.summary.as_deref().unwrap_or(""),
         domain::ticket::SUMMARY_MAX,
     )?;
-    let details = domain::text::required("details", input.details.as_deref().unwrap_or(""), 20_000)?;
+    let details =
+        domain::text::required("details", input.details.as_deref().unwrap_or(""), 20_000)?;
     crate::tickets::check_phi([("summary", summary.as_str()), ("details", details.as_str())])?;
     let mut tx = state.db.begin().await?;
     let (change, _) = change_of(&mut tx, who, number).await?;
@@ -872,10 +875,10 @@ pub async fn report_change(
         .ok_or_else(|| {
             AppError::invalid("invalid_choice", "change_type").with_arg("value", &input.change_type)
         })?;
-    let outcome = ChangeOutcome::from_str(input.outcome.trim())
-        .map_err(|_| AppError::invalid("invalid_choice", "outcome").with_arg("value", &input.outcome))?;
-    let summary =
-        domain::text::required("summary", &input.summary, domain::ticket::SUMMARY_MAX)?;
+    let outcome = ChangeOutcome::from_str(input.outcome.trim()).map_err(|_| {
+        AppError::invalid("invalid_choice", "outcome").with_arg("value", &input.outcome)
+    })?;
+    let summary = domain::text::required("summary", &input.summary, domain::ticket::SUMMARY_MAX)?;
     let description = domain::text::required("description", &input.description, 20_000)?;
     let notes = input.notes.trim().to_owned();
     if notes.chars().count() > MAX_NOTES {
@@ -906,7 +909,9 @@ pub async fn report_change(
     for code in &input.configuration_items {
         let item = store::problems::item_id_by_code(&mut tx, code)
             .await?
-            .ok_or_else(|| AppError::invalid("unknown_configuration_item", "configuration_items"))?;
+            .ok_or_else(|| {
+                AppError::invalid("unknown_configuration_item", "configuration_items")
+            })?;
         items.push(item);
     }
     let (id, number) = insert_ticket(
@@ -980,12 +985,17 @@ pub async fn report_change(
     // The desk: the operator's change managers.
     let operator = store::orgs::operator_id(&mut tx).await?;
     let managers = match operator {
-        Some(op) => store::people::holders_of(&mut tx, op, domain::role::Role::ChangeManager).await?,
+        Some(op) => {
+            store::people::holders_of(&mut tx, op, domain::role::Role::ChangeManager).await?
+        }
         None => Vec::new(),
     };
     let composer = state.composer(&mut tx).await?;
     let tz = time_zone(state);
-    let link = format!("{}/console/changes/{}", state.settings.public_base_url, number);
+    let link = format!(
+        "{}/console/changes/{}",
+        state.settings.public_base_url, number
+    );
     for manager in &managers {
         let locale = Locale::parse(&manager.locale).unwrap_or_default();
         let organization = match locale {

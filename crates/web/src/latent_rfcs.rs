@@ -292,11 +292,15 @@ pub async fn file(
     for code in &input.configuration_items {
         let item = store::problems::item_id_by_code(&mut tx, code)
             .await?
-            .ok_or_else(|| AppError::invalid("unknown_configuration_item", "configuration_items"))?;
+            .ok_or_else(|| {
+                AppError::invalid("unknown_configuration_item", "configuration_items")
+            })?;
         store::problems::add_item(&mut tx, ticket.id, item).await?;
     }
     let services = db::services(&mut tx, ticket.id).await?.len();
-    let items = store::problems::items_of(&mut tx, &[ticket.id]).await?.len();
+    let items = store::problems::items_of(&mut tx, &[ticket.id])
+        .await?
+        .len();
     let risk = match input.risk.as_deref().map(str::trim) {
         Some(r) if !r.is_empty() => Some(
             ChangeRisk::from_str(r)
@@ -598,7 +602,11 @@ async fn look_after_all(state: &AppState) -> AppResult<()> {
 /// The reminder due now for one latent RFC (the latest whose time has come: a pass after a
 /// long pause sends the 1 h reminder, not both), then the breach.
 async fn look_after(state: &AppState, change: &ChangeAfter, now: Timestamp) -> AppResult<()> {
-    let Some(due) = change.latent_due_at.as_deref().and_then(domain::time::from_db) else {
+    let Some(due) = change
+        .latent_due_at
+        .as_deref()
+        .and_then(domain::time::from_db)
+    else {
         return Ok(());
     };
     if now > due {

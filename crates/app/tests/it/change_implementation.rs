@@ -26,7 +26,10 @@ fn mails_to(sink: &SmtpSink, address: &str, number: &str) -> Vec<(String, String
         .filter_map(|m| {
             let parsed = mail_parser::MessageParser::default().parse(m.as_bytes())?;
             let subject = parsed.subject()?.to_owned();
-            let body = parsed.body_text(0).map(|t| t.into_owned()).unwrap_or_default();
+            let body = parsed
+                .body_text(0)
+                .map(|t| t.into_owned())
+                .unwrap_or_default();
             Some((subject, body))
         })
         .filter(|(s, _)| s.contains(number))
@@ -41,7 +44,10 @@ async fn rfc_at(app: &TestApp, status: &str) -> String {
     let incident = viewer_incident(app, 1, 1).await;
     let (s, made) = agent
         .post(
-            &format!("/api/v1/tickets/{}/emergency-change", incident["number"].as_str().unwrap()),
+            &format!(
+                "/api/v1/tickets/{}/emergency-change",
+                incident["number"].as_str().unwrap()
+            ),
             json!({"what": "Viewer upgrade to 4.2"}),
         )
         .await;
@@ -97,36 +103,57 @@ async fn an_approved_outage_is_announced_once_then_its_outcome_is_told() {
     let number = rfc_at(&app, "scheduled").await;
     // The planned-outage notice: each address once, in its language.
     let (s, sent) = agent
-        .post(&format!("/api/v1/changes/{number}/outage-notice"), json!({}))
+        .post(
+            &format!("/api/v1/changes/{number}/outage-notice"),
+            json!({}),
+        )
         .await;
     assert_eq!(s, 200, "{sent}");
     let recipients = sent["recipients"].as_u64().unwrap() as usize;
     assert!(recipients >= 3, "{sent}");
     testkit::eventually(
-        async || sink.messages().iter().filter(|m| m.contains(&number)).count(),
+        async || {
+            sink.messages()
+                .iter()
+                .filter(|m| m.contains(&number))
+                .count()
+        },
         |n: &usize| *n >= recipients,
     )
     .await;
     let en = mails_to(&sink, HHS_DESK, &number);
     assert_eq!(en.len(), 1, "{en:?}");
     assert!(en[0].0.starts_with("Planned outage"), "{en:?}");
-    assert!(en[0].1.contains("Community Health Record viewer"), "{}", en[0].1);
+    assert!(
+        en[0].1.contains("Community Health Record viewer"),
+        "{}",
+        en[0].1
+    );
     assert!(en[0].1.contains("The viewer is unavailable"), "{}", en[0].1);
     let fr = mails_to(&sink, NIAGARA_DESK, &number);
     assert_eq!(fr.len(), 1, "{fr:?}");
     assert!(fr[0].0.starts_with("Interruption planifiée"), "{fr:?}");
     // Not twice; again only after the time changed.
     let (s, e) = agent
-        .post(&format!("/api/v1/changes/{number}/outage-notice"), json!({}))
+        .post(
+            &format!("/api/v1/changes/{number}/outage-notice"),
+            json!({}),
+        )
         .await;
-    assert_eq!((s.as_u16(), e["code"].as_str()), (409, Some("notice_already_sent")));
+    assert_eq!(
+        (s.as_u16(), e["code"].as_str()),
+        (409, Some("notice_already_sent"))
+    );
     let (s, e) = agent
         .post(
             &format!("/api/v1/changes/{number}/outage-notice"),
             json!({"resend": true}),
         )
         .await;
-    assert_eq!((s.as_u16(), e["code"].as_str()), (409, Some("notice_time_unchanged")));
+    assert_eq!(
+        (s.as_u16(), e["code"].as_str()),
+        (409, Some("notice_time_unchanged"))
+    );
     tokio::time::sleep(std::time::Duration::from_secs(1)).await;
     assert_eq!(mails_to(&sink, HHS_DESK, &number).len(), 1);
 
@@ -138,7 +165,10 @@ async fn an_approved_outage_is_announced_once_then_its_outcome_is_told() {
     let (s, e) = agent
         .post(&format!("/api/v1/changes/{number}/maintenance"), json!({}))
         .await;
-    assert_eq!((s.as_u16(), e["code"].as_str()), (409, Some("already_published")));
+    assert_eq!(
+        (s.as_u16(), e["code"].as_str()),
+        (409, Some("already_published"))
+    );
     let public = app.anonymous_api();
     let summary = {
         let (_, t) = agent.get(&format!("/api/v1/tickets/{number}")).await;
@@ -159,7 +189,10 @@ async fn an_approved_outage_is_announced_once_then_its_outcome_is_told() {
     .await
     .expect("the maintenance is on the status page");
     assert_eq!(maintenance["status"], "scheduled");
-    assert!(maintenance["components"].to_string().contains("viewer"), "{maintenance}");
+    assert!(
+        maintenance["components"].to_string().contains("viewer"),
+        "{maintenance}"
+    );
 
     // The outcome: implemented, the SPOC told, the maintenance completed.
     let (s, e) = agent
@@ -168,7 +201,11 @@ async fn an_approved_outage_is_announced_once_then_its_outcome_is_told() {
             json!({"outcome": "failed"}),
         )
         .await;
-    assert_eq!((s.as_u16(), e["field"].as_str()), (422, Some("notes")), "{e}");
+    assert_eq!(
+        (s.as_u16(), e["field"].as_str()),
+        (422, Some("notes")),
+        "{e}"
+    );
     let (s, done) = agent
         .post(
             &format!("/api/v1/changes/{number}/outcome"),
@@ -184,13 +221,17 @@ async fn an_approved_outage_is_announced_once_then_its_outcome_is_told() {
     )
     .await;
     assert!(
-        told.iter().any(|(s, b)| s.contains("Successful") && b.contains("smoke tests")),
+        told.iter()
+            .any(|(s, b)| s.contains("Successful") && b.contains("smoke tests")),
         "{told:?}"
     );
     let (_, implementation) = agent
         .get(&format!("/api/v1/changes/{number}/implementation"))
         .await;
-    assert_eq!(implementation["change"]["status"], "implemented", "{implementation}");
+    assert_eq!(
+        implementation["change"]["status"], "implemented",
+        "{implementation}"
+    );
     assert_eq!(implementation["change"]["outcome"], "successful");
     assert_eq!(implementation["maintenance_status"], "completed");
     let (_, t) = agent.get(&format!("/api/v1/tickets/{number}")).await;
@@ -201,7 +242,10 @@ async fn an_approved_outage_is_announced_once_then_its_outcome_is_told() {
             json!({"outcome": "successful"}),
         )
         .await;
-    assert_eq!((s.as_u16(), e["code"].as_str()), (409, Some("change_not_scheduled")));
+    assert_eq!(
+        (s.as_u16(), e["code"].as_str()),
+        (409, Some("change_not_scheduled"))
+    );
 
     // An incident raised during implementation: linked, on both tickets.
     let raised = viewer_incident(&app, 2, 2).await;
@@ -218,7 +262,10 @@ async fn an_approved_outage_is_announced_once_then_its_outcome_is_told() {
     let (_, implementation) = agent
         .get(&format!("/api/v1/changes/{number}/implementation"))
         .await;
-    assert!(implementation["incidents"].to_string().contains(raised), "{implementation}");
+    assert!(
+        implementation["incidents"].to_string().contains(raised),
+        "{implementation}"
+    );
     let (s, opened) = agent
         .post(
             &format!("/api/v1/changes/{number}/incidents"),
@@ -227,7 +274,10 @@ async fn an_approved_outage_is_announced_once_then_its_outcome_is_told() {
         .await;
     assert_eq!(s, 201, "{opened}");
     let (_, t) = agent
-        .get(&format!("/api/v1/tickets/{}", opened["incident"].as_str().unwrap()))
+        .get(&format!(
+            "/api/v1/tickets/{}",
+            opened["incident"].as_str().unwrap()
+        ))
         .await;
     assert_eq!(t["kind"], "incident");
     assert!(t["links"].to_string().contains(&number), "{t}");
@@ -237,7 +287,10 @@ async fn an_approved_outage_is_announced_once_then_its_outcome_is_told() {
             json!({"incident": number}),
         )
         .await;
-    assert_eq!((s.as_u16(), e["code"].as_str()), (422, Some("incident_required")));
+    assert_eq!(
+        (s.as_u16(), e["code"].as_str()),
+        (422, Some("incident_required"))
+    );
 
     // Backed out: the maintenance is cancelled.
     let other = rfc_at(&app, "scheduled").await;
@@ -271,7 +324,11 @@ async fn a_partner_reports_its_own_change_to_the_desk_only() {
                    "implemented_at": when, "services": ["CHR"], "outcome": "successful"}),
         )
         .await;
-    assert_eq!((s.as_u16(), e["field"].as_str()), (422, Some("change_type")), "{e}");
+    assert_eq!(
+        (s.as_u16(), e["field"].as_str()),
+        (422, Some("change_type")),
+        "{e}"
+    );
     let (s, reported) = partner
         .post(
             "/api/v1/changes/reported",
@@ -296,7 +353,10 @@ async fn a_partner_reports_its_own_change_to_the_desk_only() {
         |m: &Vec<(String, String)>| !m.is_empty(),
     )
     .await;
-    assert!(mails[0].0.contains("Hamilton") || mails[0].0.contains("HHS"), "{mails:?}");
+    assert!(
+        mails[0].0.contains("Hamilton") || mails[0].0.contains("HHS"),
+        "{mails:?}"
+    );
 
     // Its own organization sees it; another partner does not.
     let (_, own) = partner.get("/api/v1/changes/reported").await;
@@ -314,5 +374,8 @@ async fn a_partner_reports_its_own_change_to_the_desk_only() {
                    "implemented_at": when, "services": ["CHR"], "outcome": "successful"}),
         )
         .await;
-    assert_eq!((s.as_u16(), e["code"].as_str()), (403, Some("partners_only")));
+    assert_eq!(
+        (s.as_u16(), e["code"].as_str()),
+        (403, Some("partners_only"))
+    );
 }

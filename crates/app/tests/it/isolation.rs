@@ -250,6 +250,16 @@ async fn nothing_of_another_organization_is_readable_or_writable() {
                         "{email} {route} answered {status}: {response}"
                     );
                 }
+                // Change management after approval: agents only; partners report their own
+                // changes (the walk's body is not a valid report) and list them.
+                r if (r.contains(" /api/v1/changes/") && r != "GET /api/v1/changes/reported")
+                    || r.ends_with("/emergency-change") =>
+                {
+                    assert!(
+                        status.is_client_error(),
+                        "{email} {route} answered {status}: {response}"
+                    );
+                }
                 "POST /api/v1/auth/reset-password" => assert_eq!(status, StatusCode::GONE),
                 "GET /api/v1/audit" if email != "pa@hhs.example" => {
                     assert_eq!(status, StatusCode::FORBIDDEN)

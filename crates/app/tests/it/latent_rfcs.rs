@@ -106,7 +106,10 @@ async fn a_p1_repair_done_first_has_its_rfc_due_in_24_hours_with_reminders_and_b
     assert!(p3["priority"].as_i64().unwrap() >= 3, "{p3}");
     let (s, e) = agent
         .post(
-            &format!("/api/v1/tickets/{}/emergency-change", p3["number"].as_str().unwrap()),
+            &format!(
+                "/api/v1/tickets/{}/emergency-change",
+                p3["number"].as_str().unwrap()
+            ),
             json!({"what": "Restarted the cache"}),
         )
         .await;
@@ -129,7 +132,10 @@ async fn a_p1_repair_done_first_has_its_rfc_due_in_24_hours_with_reminders_and_b
     assert!(number.starts_with("CHG-"), "{latent}");
     let due: jiff::Timestamp = latent["due_at"].as_str().unwrap().parse().unwrap();
     let implemented: jiff::Timestamp = latent["implemented_at"].as_str().unwrap().parse().unwrap();
-    assert_eq!(due.duration_since(implemented), SignedDuration::from_hours(24));
+    assert_eq!(
+        due.duration_since(implemented),
+        SignedDuration::from_hours(24)
+    );
     let row = report_row(&app, &number).await;
     assert_eq!(row["state"], "open", "{row}");
     assert_eq!(row["incident"], incident.as_str());
@@ -159,7 +165,10 @@ async fn a_p1_repair_done_first_has_its_rfc_due_in_24_hours_with_reminders_and_b
     tokio::time::sleep(std::time::Duration::from_secs(2)).await;
     assert_eq!(subjects_to(&sink, AGENT, &number).len(), 1);
     assert_eq!(subjects_to(&sink, CHANGE_MANAGER, &number).len(), 1);
-    assert_eq!(report_row(&app, &number).await["reminders_sent"], json!(["8h"]));
+    assert_eq!(
+        report_row(&app, &number).await["reminders_sent"],
+        json!(["8h"])
+    );
 
     // 1 h before: the second reminder, once.
     domain::time::advance(SignedDuration::from_hours(7));
@@ -201,10 +210,15 @@ async fn a_p1_repair_done_first_has_its_rfc_due_in_24_hours_with_reminders_and_b
 
     // Filing: every required field, and late only with a reason.
     let path = format!("/api/v1/changes/{number}/latent-rfc");
-    let (s, e) = agent.post(&path, json!({"reason": "Cache node failed"})).await;
+    let (s, e) = agent
+        .post(&path, json!({"reason": "Cache node failed"}))
+        .await;
     assert_eq!(s, 422, "{e}");
     assert_eq!(e["code"], "missing_fields");
-    assert!(e["detail"]["missing"].to_string().contains("backout_plan"), "{e}");
+    assert!(
+        e["detail"]["missing"].to_string().contains("backout_plan"),
+        "{e}"
+    );
     let (s, e) = agent.post(&path, complete_rfc()).await;
     assert_eq!(s, 422, "{e}");
     assert_eq!(e["code"], "late_reason_required");
@@ -217,7 +231,10 @@ async fn a_p1_repair_done_first_has_its_rfc_due_in_24_hours_with_reminders_and_b
     assert_eq!(row["state"], "filed_late");
     assert_eq!(row["breach"], true);
     assert!(row["late_minutes"].as_i64().unwrap() >= 60);
-    assert_eq!(row["late_reason"], "The implementer was on the bridge all night");
+    assert_eq!(
+        row["late_reason"],
+        "The implementer was on the bridge all night"
+    );
     let (s, e) = agent.post(&path, complete_rfc()).await;
     assert_eq!(s, 409, "{e}");
     assert_eq!(e["code"], "already_filed");
@@ -226,14 +243,20 @@ async fn a_p1_repair_done_first_has_its_rfc_due_in_24_hours_with_reminders_and_b
     let other = viewer_incident(&app, 1, 1).await;
     let (s, latent) = agent
         .post(
-            &format!("/api/v1/tickets/{}/emergency-change", other["number"].as_str().unwrap()),
+            &format!(
+                "/api/v1/tickets/{}/emergency-change",
+                other["number"].as_str().unwrap()
+            ),
             json!({"what": "Failed the interface over"}),
         )
         .await;
     assert_eq!(s, 201, "{latent}");
     let second = latent["number"].as_str().unwrap();
     let (s, filed) = agent
-        .post(&format!("/api/v1/changes/{second}/latent-rfc"), complete_rfc())
+        .post(
+            &format!("/api/v1/changes/{second}/latent-rfc"),
+            complete_rfc(),
+        )
         .await;
     assert_eq!(s, 200, "{filed}");
     assert_eq!(filed["state"], "filed_on_time");
