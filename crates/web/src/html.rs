@@ -66,6 +66,7 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::html_major_incident_reports::routes())
         .merge(crate::html_major_incidents::routes())
         .merge(crate::html_problems::routes())
+        .merge(crate::html_change_implementation::routes())
 }
 
 async fn css() -> Response {
