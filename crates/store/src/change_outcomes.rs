@@ -125,8 +125,8 @@ pub async fn set_status_event(
     Ok(done.rows_affected() == 1)
 }
 
-/// Records the outcome and moves the RFC from scheduled to implemented. Returns false when
-/// it was not scheduled any more (another request got there first).
+/// Records the outcome of an RFC just moved to implemented. Returns false when it has one
+/// already (another request got there first).
 pub async fn record_outcome(
     conn: &mut AnyConnection,
     ticket_id: i64,
@@ -135,9 +135,9 @@ pub async fn record_outcome(
     at: &str,
 ) -> StoreResult<bool> {
     let done = sqlx::query(
-        "UPDATE change_requests SET status = 'implemented', outcome = $1, outcome_notes = $2,
-                outcome_at = $3, implemented_at = COALESCE(implemented_at, $3), updated_at = $3
-          WHERE ticket_id = $4 AND status = 'scheduled'",
+        "UPDATE change_requests SET outcome = $1, outcome_notes = $2, outcome_at = $3,
+                implemented_at = COALESCE(implemented_at, $3), updated_at = $3
+          WHERE ticket_id = $4 AND status = 'implemented' AND outcome IS NULL",
     )
     .bind(outcome)
     .bind(notes)

@@ -10,6 +10,7 @@ pub mod auth;
 pub mod calendar_closures;
 pub mod catalogue;
 pub mod change_outcomes;
+pub mod changes;
 pub mod cmdb;
 pub mod credentials;
 pub mod db;

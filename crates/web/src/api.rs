@@ -2,6 +2,7 @@
 //! at /api/openapi.json is generated from these handlers.
 use crate::AppState;
 use crate::api_change_implementation as chi;
+use crate::api_changes as chg;
 use crate::api_cmdb as ci;
 use crate::api_mail;
 use crate::api_major_incident_reports as mir;
@@ -239,6 +240,15 @@ fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(chi::record_emergency_change))
         .routes(routes!(chi::file_latent))
         .routes(routes!(chi::latent_report))
+        .routes(routes!(chg::list_changes, chg::create_change))
+        .routes(routes!(chg::get_change))
+        .routes(routes!(chg::set_change_status))
+        .routes(routes!(chg::ecab_decision))
+        .routes(routes!(chg::set_presenter))
+        .routes(routes!(chg::set_promotion))
+        .routes(routes!(chg::list_templates, chg::create_template))
+        .routes(routes!(chg::get_template, chg::patch_template))
+        .routes(routes!(chg::retire_template))
         .merge(
             // Uploads stream and are capped per file in `read_multipart`, not by the
             // 1 MB limit that guards JSON bodies.

@@ -543,21 +543,21 @@ pub async fn record_outcome(
         return Err(AppError::new(StatusCode::CONFLICT, "change_not_scheduled")
             .with_arg("status", from.as_str()));
     }
+    // The move itself (record, ticket status in step, timeline, audit) is the workflow's.
+    let mut record = store::changes::get(&mut tx, ticket.id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    crate::changes::apply_move(
+        &mut tx,
+        actor,
+        &ticket,
+        &mut record,
+        ChangeStatus::Implemented,
+        None,
+    )
+    .await?;
     if !db::record_outcome(&mut tx, ticket.id, outcome.as_str(), &notes, &now).await? {
         return Err(AppError::new(StatusCode::CONFLICT, "change_not_scheduled"));
-    }
-    let ticket_status = ChangeStatus::Implemented.ticket_status();
-    if ticket.status != ticket_status.as_str() {
-        store::tickets::update_columns(
-            &mut tx,
-            ticket.id,
-            ticket.version,
-            &[(
-                "status",
-                store::tickets::ColumnValue::Text(Some(ticket_status.as_str().to_owned())),
-            )],
-        )
-        .await?;
     }
     store::tickets::add_event(
         &mut tx,
@@ -566,7 +566,7 @@ pub async fn record_outcome(
         "change_outcome",
         false,
         (!notes.is_empty()).then_some(notes.as_str()),
-        json!({"outcome": outcome.as_str(), "from": from.as_str(), "to": "implemented"}),
+        json!({"outcome": outcome.as_str()}),
     )
     .await?;
     // The partner's representative (single point of contact) and the requester.

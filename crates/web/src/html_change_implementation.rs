@@ -157,10 +157,14 @@ async fn implementation_view(
         .and_then(|o| ChangeOutcome::from_str(o).ok())
         .map(|o| o.label(locale).to_owned())
         .unwrap_or_default();
-    let latent_state = c.latent_due_at.as_deref().and_then(domain::time::from_db).map(|due| {
-        let filed = c.latent_filed_at.as_deref().and_then(domain::time::from_db);
-        state_label(&shell, LatentRfcState::of(due, filed, domain::time::now()))
-    });
+    let latent_state = c
+        .latent_due_at
+        .as_deref()
+        .and_then(domain::time::from_db)
+        .map(|due| {
+            let filed = c.latent_filed_at.as_deref().and_then(domain::time::from_db);
+            state_label(&shell, LatentRfcState::of(due, filed, domain::time::now()))
+        });
     let (status_code, error) = match error {
         Some((s, m)) => (s, Some(m)),
         None => (StatusCode::OK, None),
@@ -272,11 +276,15 @@ async fn step_submit(
         )
         .await
         .map(drop),
-        "maintenance" => {
-            ci::create_maintenance(&state, &who, &actor, &number, &MaintenanceFromRfc::default())
-                .await
-                .map(drop)
-        }
+        "maintenance" => ci::create_maintenance(
+            &state,
+            &who,
+            &actor,
+            &number,
+            &MaintenanceFromRfc::default(),
+        )
+        .await
+        .map(drop),
         "outcome" => ci::record_outcome(
             &state,
             &who,
@@ -396,8 +404,7 @@ async fn latent_view(
 ) -> AppResult<Response> {
     let shell = Shell::new(ctx);
     let locale = shell.tr.0;
-    let (rows, error) = match latent::report(state, who, q.from.as_deref(), q.to.as_deref()).await
-    {
+    let (rows, error) = match latent::report(state, who, q.from.as_deref(), q.to.as_deref()).await {
         Ok(rows) => (rows, error),
         Err(e) => (Vec::new(), Some(refused(e, ctx)?)),
     };
@@ -456,8 +463,14 @@ async fn record_submit(
         implemented_at: opt(&form, "implemented_at"),
         implementer: opt(&form, "implementer"),
     };
-    match latent::record_emergency_change(&state, &who, &ctx.actor(), &field(&form, "incident"), &input)
-        .await
+    match latent::record_emergency_change(
+        &state,
+        &who,
+        &ctx.actor(),
+        &field(&form, "incident"),
+        &input,
+    )
+    .await
     {
         Ok(made) => Ok(Redirect::to(&format!(
             "/console/changes/{}/implementation?done=latent",

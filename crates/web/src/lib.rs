@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod api_change_implementation;
+pub mod api_changes;
 pub mod api_cmdb;
 pub mod api_mail;
 pub mod api_major_incident_reports;
@@ -15,6 +16,7 @@ pub mod api_status;
 pub mod api_tickets;
 pub mod callers;
 pub mod change_implementation;
+pub mod changes;
 pub mod cmdb;
 pub mod csrf;
 pub mod ctx;

@@ -36,37 +36,45 @@ fn mails_to(sink: &SmtpSink, address: &str, number: &str) -> Vec<(String, String
         .collect()
 }
 
-/// An RFC on the clinical viewer (CHR) with an outage in two days, moved to `status`. The
-/// RFC's own workflow (submission, CAB, scheduling) is tested with it; here the record is
-/// set as it stands once approved.
+/// An RFC on the clinical viewer (CHR) with an outage in about a month, submitted through
+/// the API and moved to `status`. The RFC's own workflow (CAB, ECAB, scheduling) is tested
+/// with it; here the record is set as it stands once approved: the partner's, with its
+/// single point of contact.
 async fn rfc_at(app: &TestApp, status: &str) -> String {
-    let agent = app.api_as(AGENT).await;
-    let incident = viewer_incident(app, 1, 1).await;
+    let agent = app.api_as(CHANGE_MANAGER).await;
+    let at = |hours: i64| (domain::time::now() + SignedDuration::from_hours(hours)).to_string();
     let (s, made) = agent
         .post(
-            &format!(
-                "/api/v1/tickets/{}/emergency-change",
-                incident["number"].as_str().unwrap()
-            ),
-            json!({"what": "Viewer upgrade to 4.2"}),
+            "/api/v1/changes",
+            json!({
+                "change_type": "normal", "origin": "operator",
+                "summary": "Viewer upgrade to 4.2",
+                "description": "Apply the vendor's 4.2 release to the viewer.",
+                "reason": "Vendor support ends for the current release.",
+                "notice_required": true, "disaster_recovery_exists": true,
+                "training_documents_exist": false, "tested_in_lower_environments": true,
+                "risk": "medium", "impact": 3, "urgency": 3,
+                "users_affected": true, "users_affected_how": "The viewer is unavailable",
+                "outage_required": true, "outage_start": at(720), "outage_end": at(722),
+                "affected_services": ["CHR"],
+                "requested_start": at(719), "requested_end": at(723),
+                "product_category": "Clinical viewer", "configuration_items": ["chr-viewer-app"],
+                "implementer": "Deployment team",
+                "implementation_plan": "1. Snapshot 2. Deploy 3. Smoke test",
+                "backout_plan": "Restore the snapshot.",
+            }),
         )
         .await;
     assert_eq!(s, 201, "{made}");
     let number = made["number"].as_str().unwrap().to_owned();
-    let start = domain::time::to_db(domain::time::now() + SignedDuration::from_hours(48));
-    let end = domain::time::to_db(domain::time::now() + SignedDuration::from_hours(50));
     let spoc = app.person_id(SPOC).await;
     let mut tx = app.db().begin().await.unwrap();
     sqlx::query(
-        "UPDATE change_requests SET status = $1, change_type = 'normal', implemented_first = 0,
-            implemented_at = NULL, latent_due_at = NULL, outage_required = 1, users_affected = 1,
-            users_affected_how = 'The viewer is unavailable', outage_start = $2, outage_end = $3,
-            scheduled_start = $2, scheduled_end = $3, partner_spoc_person_id = $4, origin = 'partner'
-          WHERE ticket_id = (SELECT id FROM tickets WHERE number = $5)",
+        "UPDATE change_requests SET status = $1, scheduled_start = outage_start,
+            scheduled_end = outage_end, partner_spoc_person_id = $2
+          WHERE ticket_id = (SELECT id FROM tickets WHERE number = $3)",
     )
     .bind(status)
-    .bind(&start)
-    .bind(&end)
     .bind(spoc)
     .bind(&number)
     .execute(&mut *tx)
@@ -170,10 +178,7 @@ async fn an_approved_outage_is_announced_once_then_its_outcome_is_told() {
         (409, Some("already_published"))
     );
     let public = app.anonymous_api();
-    let summary = {
-        let (_, t) = agent.get(&format!("/api/v1/tickets/{number}")).await;
-        t["summary"].as_str().unwrap().to_owned()
-    };
+    let summary = "Viewer upgrade to 4.2";
     let maintenance = testkit::eventually(
         async || {
             let (_, doc) = public.get("/api/v2/scheduled-maintenances.json").await;
@@ -181,7 +186,7 @@ async fn an_approved_outage_is_announced_once_then_its_outcome_is_told() {
                 .as_array()
                 .into_iter()
                 .flatten()
-                .find(|m| m["name"] == summary.as_str())
+                .find(|m| m["name"] == summary)
                 .cloned()
         },
         |m: &Option<Value>| m.is_some(),

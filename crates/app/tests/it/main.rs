@@ -3,6 +3,7 @@
 mod api_errors;
 mod audit;
 mod change_implementation;
+mod changes;
 mod cmdb;
 mod health;
 mod imap;
