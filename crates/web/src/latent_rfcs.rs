@@ -643,8 +643,7 @@ async fn look_after(state: &AppState, change: &ChangeAfter, now: Timestamp) -> A
     let due_now = LATENT_RFC_REMINDERS
         .iter()
         .enumerate()
-        .filter(|(_, offset)| due - **offset <= now)
-        .last();
+        .rfind(|(_, offset)| due - **offset <= now);
     let Some((index, offset)) = due_now else {
         return Ok(());
     };

@@ -384,3 +384,93 @@ async fn a_partner_reports_its_own_change_to_the_desk_only() {
         (403, Some("partners_only"))
     );
 }
+
+#[tokio::test]
+async fn the_pages_work_without_javascript() {
+    let app = TestApp::spawn().await;
+    let number = rfc_at(&app, "scheduled").await;
+    let agent = app.browser();
+    agent.sign_in(AGENT, testkit::DEMO_PASSWORD).await;
+    let page = format!("/console/changes/{number}/implementation");
+    let (s, html) = agent.text(&page).await;
+    assert_eq!(s, 200, "{html}");
+    assert!(
+        html.contains(&number) && html.contains("outage-notice"),
+        "{html}"
+    );
+    let response = agent.post_form(&format!("{page}/maintenance"), &[]).await;
+    assert!(response.status().is_redirection(), "{}", response.status());
+    let (_, html) = agent.text(&page).await;
+    assert!(html.contains("/console/status/"), "{html}");
+    // A refusal is shown on the page with its message.
+    let response = agent
+        .post_form(
+            &format!("{page}/outcome"),
+            &[("outcome", "failed"), ("notes", "")],
+        )
+        .await;
+    assert_eq!(response.status(), 422);
+    let response = agent
+        .post_form(
+            &format!("{page}/outcome"),
+            &[("outcome", "successful"), ("notes", "Done")],
+        )
+        .await;
+    assert!(response.status().is_redirection(), "{}", response.status());
+
+    // The breach report and the emergency-repair form; P3 refused in words.
+    let (s, html) = agent.text("/console/changes/latent").await;
+    assert_eq!(s, 200, "{html}");
+    let p3 = viewer_incident(&app, 3, 3).await;
+    let response = agent
+        .post_form(
+            "/console/changes/latent/record",
+            &[
+                ("incident", p3["number"].as_str().unwrap()),
+                ("what", "Restarted"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), 409);
+    let p1 = viewer_incident(&app, 1, 1).await;
+    let response = agent
+        .post_form(
+            "/console/changes/latent/record",
+            &[
+                ("incident", p1["number"].as_str().unwrap()),
+                ("what", "Restarted the node"),
+            ],
+        )
+        .await;
+    assert!(response.status().is_redirection(), "{}", response.status());
+    let (_, html) = agent.text("/console/changes/latent").await;
+    assert!(html.contains(p1["number"].as_str().unwrap()), "{html}");
+
+    // A partner reports its change from the portal.
+    let partner = app.browser();
+    partner.sign_in(HHS_DESK, testkit::DEMO_PASSWORD).await;
+    let (s, html) = partner.text("/changes/report").await;
+    assert_eq!(s, 200, "{html}");
+    let when = (domain::time::now() - SignedDuration::from_hours(1)).to_string();
+    let response = partner
+        .post_form(
+            "/changes/report",
+            &[
+                ("change_type", "normal"),
+                ("summary", "New interface engine"),
+                ("description", "Moved to the new engine."),
+                ("implemented_at", &when),
+                ("services", "CHR"),
+                ("outcome", "successful"),
+            ],
+        )
+        .await;
+    assert!(response.status().is_redirection(), "{}", response.status());
+    let response = partner
+        .post_form(
+            "/changes/report",
+            &[("change_type", "normal"), ("summary", "x")],
+        )
+        .await;
+    assert_eq!(response.status(), 422);
+}
