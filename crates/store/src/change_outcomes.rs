@@ -374,30 +374,3 @@ pub async fn reported(
         None => all,
     })
 }
-
-/// The id of the service with this code.
-pub async fn service_id_by_code(conn: &mut AnyConnection, code: &str) -> StoreResult<Option<i64>> {
-    Ok(
-        sqlx::query_scalar("SELECT id FROM services WHERE code = $1")
-            .bind(code)
-            .fetch_optional(&mut *conn)
-            .await?,
-    )
-}
-
-/// Adds a service to a change (nothing when it is there already).
-pub async fn add_service(
-    conn: &mut AnyConnection,
-    ticket_id: i64,
-    service_id: i64,
-) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO change_services (ticket_id, service_id) VALUES ($1, $2)
-         ON CONFLICT (ticket_id, service_id) DO NOTHING",
-    )
-    .bind(ticket_id)
-    .bind(service_id)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
-}

@@ -899,7 +899,7 @@ pub async fn report_change(
     let mut tx = state.db.begin().await?;
     let mut service_ids = Vec::new();
     for code in &input.services {
-        let id: Option<i64> = db::service_id_by_code(&mut tx, code.trim()).await?;
+        let id: Option<i64> = store::changes::service_id_by_code(&mut tx, code.trim()).await?;
         let id = id.ok_or_else(|| AppError::invalid("unknown_service", "services"))?;
         if !service_ids.contains(&id) {
             service_ids.push(id);

@@ -12,6 +12,7 @@ use crate::csrf::CsrfForm;
 use crate::ctx::{Ctx, Identity, PageUser};
 use crate::error::{AppError, AppResult};
 use crate::html::{Shell, local_time, render_status};
+use crate::html_problems::{field, list_of, opt};
 use crate::latent_rfcs::{self as latent, EmergencyChangeInput, LatentFileInput};
 use askama::Template;
 use axum::Router;
@@ -43,32 +44,12 @@ pub fn routes() -> Router<AppState> {
 
 type Form = Vec<(String, String)>;
 
-fn field(form: &Form, name: &str) -> String {
-    form.iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.trim().to_owned())
-        .unwrap_or_default()
-}
-
-fn opt(form: &Form, name: &str) -> Option<String> {
-    Some(field(form, name)).filter(|v| !v.is_empty())
-}
-
 fn yes_no(form: &Form, name: &str) -> Option<bool> {
     match field(form, name).as_str() {
         "yes" => Some(true),
         "no" => Some(false),
         _ => None,
     }
-}
-
-fn list_of(value: &str) -> Vec<String> {
-    value
-        .split([',', '\n'])
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(str::to_owned)
-        .collect()
 }
 
 /// A refusal the page shows again (422 or 409 with its message); others propagate.

@@ -50,18 +50,18 @@ pub fn routes() -> Router<AppState> {
         .route("/tickets/{number}/configuration-items", post(item_submit))
 }
 
-fn field(form: &[(String, String)], name: &str) -> String {
+pub(crate) fn field(form: &[(String, String)], name: &str) -> String {
     form.iter()
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.trim().to_owned())
         .unwrap_or_default()
 }
 
-fn opt(form: &[(String, String)], name: &str) -> Option<String> {
+pub(crate) fn opt(form: &[(String, String)], name: &str) -> Option<String> {
     Some(field(form, name)).filter(|v| !v.is_empty())
 }
 
-fn list_of(value: &str) -> Vec<String> {
+pub(crate) fn list_of(value: &str) -> Vec<String> {
     value
         .split([',', ' ', '\n'])
         .map(str::trim)

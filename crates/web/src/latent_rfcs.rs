@@ -284,10 +284,10 @@ pub async fn file(
         return Err(AppError::new(StatusCode::CONFLICT, "already_filed"));
     }
     for code in &input.services {
-        let id = db::service_id_by_code(&mut tx, code.trim())
+        let id = store::changes::service_id_by_code(&mut tx, code.trim())
             .await?
             .ok_or_else(|| AppError::invalid("unknown_service", "services"))?;
-        db::add_service(&mut tx, ticket.id, id).await?;
+        store::changes::add_service(&mut tx, ticket.id, id).await?;
     }
     for code in &input.configuration_items {
         let item = store::problems::item_id_by_code(&mut tx, code)

@@ -4,7 +4,7 @@
 //! mailed, the maintenance completed, the ticket in step) and is refused before
 //! scheduling, an incident raised during implementation is linked, and a partner's own
 //! change reported from the portal is seen by the desk and not by another partner.
-use crate::latent_rfcs::viewer_incident;
+use crate::major_incidents::viewer_incident;
 use jiff::SignedDuration;
 use serde_json::{Value, json};
 use testkit::{SmtpSink, TestApp};

@@ -3,6 +3,7 @@
 //! reach the implementer and the change managers once each across a restart (the process
 //! clock is moved); unfiled at +25 h it is overdue on the breach report, and filed then
 //! it needs a reason and shows filed late.
+use crate::major_incidents::viewer_incident;
 use jiff::SignedDuration;
 use serde_json::{Value, json};
 use testkit::{SmtpSink, TestApp};
@@ -25,38 +26,6 @@ fn subjects_to(sink: &SmtpSink, address: &str, number: &str) -> Vec<String> {
         })
         .filter(|s| s.contains(number))
         .collect()
-}
-
-/// An incident raised by a clinician on the viewer with this impact and urgency.
-pub async fn viewer_incident(app: &TestApp, impact: i64, urgency: i64) -> Value {
-    let clinician = app.api_as(CLINICIAN).await;
-    let (_, catalogue) = clinician.get("/api/v1/catalogue").await;
-    let sub = catalogue
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|s| s["code"] == "CHR")
-        .flat_map(|s| s["request_types"].as_array().unwrap())
-        .filter(|t| t["code"] == "viewer")
-        .flat_map(|t| t["subcategories"].as_array().unwrap())
-        .find(|s| s["code"] == "slow")
-        .map(|s| s["id"].as_i64().unwrap())
-        .unwrap();
-    let (s, t) = clinician
-        .post(
-            "/api/v1/tickets",
-            json!({
-                "subcategory_id": sub, "impact": impact, "urgency": urgency,
-                "summary": "Viewer down for every site",
-                "first_occurrence": (domain::time::now() - SignedDuration::from_mins(20)).to_string(),
-                "details": "Nobody can open the viewer since 07:00.",
-                "service_impact": "Viewer down", "user_impact": "Every clinician",
-                "troubleshooting": "Tried two browsers", "no_workaround": true,
-            }),
-        )
-        .await;
-    assert_eq!(s, 201, "{t}");
-    t
 }
 
 async fn run_due(app: &TestApp) {
