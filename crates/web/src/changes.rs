@@ -337,23 +337,6 @@ async fn presenter_of(conn: &mut Conn, operator_org: i64, value: &str) -> AppRes
     }
 }
 
-/// CMDB codes to (id, code), refusing unknown codes.
-async fn items_by_code(conn: &mut Conn, codes: &[String]) -> AppResult<Vec<(i64, String)>> {
-    let mut out = Vec::new();
-    for code in codes.iter().filter(|c| !c.trim().is_empty()) {
-        let id = store::problems::item_id_by_code(conn, code)
-            .await?
-            .ok_or_else(|| {
-                AppError::invalid("unknown_configuration_item", "configuration_items")
-                    .with_arg("value", code)
-            })?;
-        if !out.iter().any(|(o, _)| *o == id) {
-            out.push((id, code.trim().to_lowercase()));
-        }
-    }
-    Ok(out)
-}
-
 /// Service codes to (id, code), refusing unknown codes.
 async fn services_by_code(conn: &mut Conn, codes: &[String]) -> AppResult<Vec<(i64, String)>> {
     let mut out = Vec::new();
@@ -563,7 +546,7 @@ pub async fn create(
         (true, ChangeOrigin::Operator) => operator_org,
     };
     let services = services_by_code(&mut tx, &service_codes).await?;
-    let items = items_by_code(&mut tx, &item_codes).await?;
+    let items = crate::problems::items_by_code(&mut tx, &item_codes, "configuration_items").await?;
     let spoc = match (partner, spoc_text) {
         (true, Some(value)) => Some(
             store::tickets::colleague(&mut tx, organization_id, value)

@@ -67,6 +67,7 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::html_major_incidents::routes())
         .merge(crate::html_problems::routes())
         .merge(crate::html_change_implementation::routes())
+        .merge(crate::html_changes::routes())
 }
 
 async fn css() -> Response {

@@ -75,7 +75,7 @@ fn is_agent(who: &Identity) -> bool {
 }
 
 /// A page shows an error it can explain (422, 409, 400) next to its forms.
-fn explained(e: AppError, tr: Tr) -> AppResult<String> {
+pub(crate) fn explained(e: AppError, tr: Tr) -> AppResult<String> {
     if shown_on_form(&e) {
         Ok(e.message(tr.0))
     } else {
@@ -89,7 +89,10 @@ pub struct Choice {
     pub selected: bool,
 }
 
-fn choices(items: impl IntoIterator<Item = (String, String)>, selected: &str) -> Vec<Choice> {
+pub(crate) fn choices(
+    items: impl IntoIterator<Item = (String, String)>,
+    selected: &str,
+) -> Vec<Choice> {
     items
         .into_iter()
         .map(|(value, label)| Choice {
@@ -424,7 +427,7 @@ async fn problem_view(
 }
 
 /// A page shown again with the form's error is a 422; otherwise 200.
-fn status_of(error: &Option<String>) -> StatusCode {
+pub(crate) fn status_of(error: &Option<String>) -> StatusCode {
     if error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {

@@ -26,6 +26,7 @@ pub mod error;
 pub mod fresh;
 pub mod html;
 pub mod html_change_implementation;
+pub mod html_changes;
 pub mod html_cmdb;
 pub mod html_mail;
 pub mod html_major_incident_reports;

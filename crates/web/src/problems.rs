@@ -250,7 +250,7 @@ async fn incidents_by_number(
 }
 
 /// CMDB codes to ids, refusing unknown codes.
-async fn items_by_code(
+pub(crate) async fn items_by_code(
     conn: &mut Conn,
     codes: &[String],
     field: &'static str,

@@ -365,7 +365,7 @@ async fn a_partner_rfc_carries_its_approval_and_spoc_and_stays_with_its_organiza
         "{e}"
     );
     let mut wrong_spoc = body.clone();
-    wrong_spoc["partner_approval"] = json!("Approved by Dr. Helen Hughes, 2026-11-30");
+    wrong_spoc["partner_approval"] = json!("Approved by Dr. Helen Hughes on 2026-11-30");
     wrong_spoc["partner_spoc"] = json!("lra@niagara.example");
     let (s, e) = partner.post("/api/v1/changes", wrong_spoc.clone()).await;
     assert_eq!(
@@ -381,7 +381,7 @@ async fn a_partner_rfc_carries_its_approval_and_spoc_and_stays_with_its_organiza
     assert_eq!(d["ticket"]["organization_code"], "HHS");
     assert_eq!(
         d["record"]["partner_approval"],
-        "Approved by Dr. Helen Hughes, 2026-11-30"
+        "Approved by Dr. Helen Hughes on 2026-11-30"
     );
     assert_eq!(d["partner_spoc_name"], "Casey Point");
     // A partner's change gives the operator 7 business days' notice.
@@ -872,4 +872,89 @@ async fn the_promotion_path_goes_in_order_to_production() {
         )
         .await;
     assert!(s.is_client_error());
+}
+
+#[tokio::test]
+async fn a_partner_submits_an_rfc_from_the_portal_form() {
+    let app = TestApp::spawn().await;
+    let browser = app.browser();
+    browser.sign_in(PARTNER, PASSWORD).await;
+    let start = wall(Weekday::Sunday, 1, 6);
+    let end = wall(Weekday::Sunday, 3, 6);
+    let mut fields = vec![
+        ("change_type", "normal"),
+        ("summary", "Lab feed certificate"),
+        ("description", "Replace the lab feed's certificate."),
+        ("reason", "It expires next month."),
+        ("product_category", "Interfaces"),
+        ("risk", "low"),
+        ("impact", "4"),
+        ("urgency", "4"),
+        ("notice_required", "no"),
+        ("disaster_recovery_exists", "yes"),
+        ("training_documents_exist", "no"),
+        ("tested_in_lower_environments", "yes"),
+        ("users_affected", "no"),
+        ("outage_required", "no"),
+        ("requested_start", start.as_str()),
+        ("requested_end", end.as_str()),
+        ("affected_services", "FEEDS"),
+        ("configuration_items", "hl7-engine"),
+        ("implementer", "HHS integration team"),
+        ("implementation_plan", "Install and restart the listener."),
+        (
+            "partner_approval",
+            "Approved by Dr. Helen Hughes on 2026-12-01",
+        ),
+        ("partner_spoc", "cpc@hhs.example"),
+    ];
+    let refused = browser.post_form("/changes/new", &fields).await;
+    assert_eq!(refused.status(), 422);
+    let page = refused.text().await.unwrap();
+    assert!(page.contains("backout_plan"), "{page}");
+    assert!(
+        page.contains("Lab feed certificate"),
+        "what was typed is kept"
+    );
+    fields.push(("backout_plan", "Put the old certificate back."));
+    let done = browser.post_form("/changes/new", &fields).await;
+    assert_eq!(done.status(), 303);
+    let path = done.headers()["location"].to_str().unwrap().to_owned();
+    assert!(path.starts_with("/changes/CHG-"), "{path}");
+    let (s, page) = browser.text(&path).await;
+    assert_eq!(s, 200);
+    assert!(
+        page.contains("Casey Point") && page.contains("Approved by Dr. Helen Hughes on 2026-12-01"),
+        "{page}"
+    );
+    let number = path.trim_start_matches("/changes/").to_owned();
+    let manager = app.api_as(CHANGE_MANAGER).await;
+    let d = detail(&manager, &number).await;
+    assert_eq!(
+        (d["origin"].as_str(), d["change_type"].as_str()),
+        (Some("partner"), Some("normal"))
+    );
+    let requested: Timestamp = d["record"]["requested_start"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(
+        local(requested).strftime("%Y-%m-%dT%H:%M").to_string(),
+        start
+    );
+    // The console shows it to agents, with its presenter form.
+    let console = app.browser();
+    console.sign_in(CHANGE_MANAGER, PASSWORD).await;
+    let (s, page) = console.text("/console/changes?service=FEEDS").await;
+    assert_eq!(s, 200);
+    assert!(page.contains(&number));
+    let (s, page) = console.text(&format!("/console/changes/{number}")).await;
+    assert_eq!(s, 200);
+    assert!(page.contains("presenter"));
+    let (s, page) = console.text("/console/changes/new").await;
+    assert_eq!(s, 200);
+    assert!(page.contains("name=\"origin\""));
+    let (s, _) = console.text("/console/change-templates").await;
+    assert_eq!(s, 200);
 }

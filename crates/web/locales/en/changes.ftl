@@ -151,3 +151,5 @@ error-partner_organization_required = A partner RFC belongs to a partner organiz
 error-change_closed = This change is closed, rejected or cancelled.
 error-promotion_out_of_order = An environment passes only after every earlier one passed or was skipped.
 error-production_required = Production cannot be skipped.
+nav-changes = Changes
+change-field-reason = Reason for the change

@@ -151,3 +151,5 @@ error-partner_organization_required = Une demande de partenaire appartient à un
 error-change_closed = Ce changement est fermé, rejeté ou annulé.
 error-promotion_out_of_order = Un environnement n'est réussi qu'après la réussite (ou la mise sans objet) de tous les précédents.
 error-production_required = La production ne peut pas être mise sans objet.
+nav-changes = Changements
+change-field-reason = Raison du changement
