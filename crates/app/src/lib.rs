@@ -93,6 +93,7 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
     web::problem_trends::spawn(state.clone());
     web::major_incidents::spawn_runner(state.clone());
     web::cab::spawn_runner(state.clone());
+    web::latent_rfcs::spawn(state.clone());
     spawn_job_runner(web::sla::JobContext {
         db: db.clone(),
         packs: state.packs.clone(),

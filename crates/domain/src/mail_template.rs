@@ -148,6 +148,37 @@ pub const KINDS: &[Kind] = &[
         variables: &["number", "summary", "what", "due", "link"],
     },
     Kind {
+        key: "change-outage-notice",
+        variables: &[
+            "number",
+            "summary",
+            "services",
+            "start",
+            "end",
+            "users_affected",
+            "contact",
+        ],
+    },
+    Kind {
+        key: "change-outcome",
+        variables: &["number", "summary", "outcome", "notes", "link"],
+    },
+    Kind {
+        key: "change-partner-reported",
+        variables: &[
+            "number",
+            "summary",
+            "organization",
+            "start",
+            "outcome",
+            "link",
+        ],
+    },
+    Kind {
+        key: "latent-rfc-reminder",
+        variables: &["number", "summary", "incident", "due", "link"],
+    },
+    Kind {
         key: "problem-created",
         variables: PROBLEM,
     },
@@ -370,6 +401,14 @@ pub fn sample(name: &str) -> &'static str {
         "reasons" => "The back-out plan does not say how the interface queue is drained.",
         "meeting" => "2026-12-09",
         "next_meeting" => "2026-12-16",
+        "services" => "Clinical viewer, Lab results feed",
+        "start" => "2026-12-13 00:00 EST",
+        "end" => "2026-12-13 04:00 EST",
+        "users_affected" => "Clinicians cannot open the viewer",
+        "contact" => "servicedesk@operator.example",
+        "outcome" => "Successful",
+        "notes" => "Patch applied; smoke tests passed.",
+        "incident" => "INC-000456",
         _ => "…",
     }
 }

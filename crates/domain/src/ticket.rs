@@ -210,6 +210,7 @@ string_enum! {
         Related = "related",
         CausedBy = "caused_by",
         FixedBy = "fixed_by",
+        RaisedDuring = "raised_during",
     }
 }
 
@@ -222,6 +223,7 @@ pub fn check_link(kind: LinkKind, from: TicketKind, to: TicketKind) -> Result<()
         LinkKind::FixedBy => {
             matches!(from, TicketKind::Incident | TicketKind::Problem) && to == TicketKind::Change
         }
+        LinkKind::RaisedDuring => from == TicketKind::Incident && to == TicketKind::Change,
     };
     if ok {
         Ok(())

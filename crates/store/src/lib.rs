@@ -11,6 +11,7 @@ pub mod cab;
 pub mod calendar_closures;
 pub mod catalogue;
 pub mod change_calendar;
+pub mod change_outcomes;
 pub mod changes;
 pub mod cmdb;
 pub mod credentials;

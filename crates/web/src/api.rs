@@ -2,6 +2,7 @@
 //! at /api/openapi.json is generated from these handlers.
 use crate::AppState;
 use crate::api_cab as cab;
+use crate::api_change_implementation as chi;
 use crate::api_changes as chg;
 use crate::api_cmdb as ci;
 use crate::api_mail;
@@ -245,6 +246,15 @@ fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(cab::request_exception))
         .routes(routes!(cab::approve_window))
         .routes(routes!(cab::set_service_owner))
+        .routes(routes!(chi::get_implementation))
+        .routes(routes!(chi::send_outage_notice))
+        .routes(routes!(chi::create_maintenance))
+        .routes(routes!(chi::record_outcome))
+        .routes(routes!(chi::link_incident))
+        .routes(routes!(chi::report_change, chi::reported_changes))
+        .routes(routes!(chi::record_emergency_change))
+        .routes(routes!(chi::file_latent))
+        .routes(routes!(chi::latent_report))
         .routes(routes!(chg::list_changes, chg::create_change))
         .routes(routes!(chg::get_change))
         .routes(routes!(chg::set_change_status))

@@ -68,6 +68,7 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::html_problems::routes())
         .merge(crate::change_calendar::routes())
         .merge(crate::html_cab::routes())
+        .merge(crate::html_change_implementation::routes())
         .merge(crate::html_changes::routes())
 }
 

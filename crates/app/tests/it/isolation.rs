@@ -244,6 +244,17 @@ async fn nothing_of_another_organization_is_readable_or_writable() {
                 // The status page's desk side: the operator's agents only.
                 // (and the public subscription form, refused here for its empty body)
                 // Problems: agents work them; B's problems and reviews are not found.
+                // Partners list the changes their organization reported.
+                "GET /api/v1/changes/reported" => assert!(
+                    status.is_success(),
+                    "{email} {route} answered {status}: {response}"
+                ),
+                r if r.ends_with("/emergency-change") => {
+                    assert!(
+                        status.is_client_error(),
+                        "{email} {route} answered {status}: {response}"
+                    );
+                }
                 // Changes: B's RFCs are not found; templates are the operator's.
                 r if (r.contains("/api/v1/changes") && r != "GET /api/v1/changes")
                     || r.contains("/api/v1/change-templates") =>

@@ -82,7 +82,7 @@ async fn select_severity_pack(app: &TestApp) {
 }
 
 /// An incident raised by a clinician on the viewer, with the given impact and urgency.
-async fn viewer_incident(app: &TestApp, impact: i64, urgency: i64) -> Value {
+pub async fn viewer_incident(app: &TestApp, impact: i64, urgency: i64) -> Value {
     let clinician = app.api_as(CLINICIAN).await;
     let (_, catalogue) = clinician.get("/api/v1/catalogue").await;
     let sub = catalogue
