@@ -184,3 +184,117 @@ async fn the_console_shows_a_week_and_a_month_in_either_language() {
     let bad = browser.get("/console/changes/calendar?date=someday").await;
     assert_eq!(bad.status(), 422);
 }
+
+fn events_of<'a>(period: &'a Value, kind: &str) -> Vec<&'a Value> {
+    period["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == kind)
+        .collect()
+}
+
+#[tokio::test]
+async fn changes_and_freezes_are_on_the_calendar_one_event_each_in_the_export() {
+    use crate::changes::{move_to, rfc, submit};
+    use jiff::SignedDuration;
+    let app = TestApp::spawn().await;
+    let manager = app.api_as("change@operator.example").await;
+    let number = submit(&manager, rfc("Viewer release 7.2", serde_json::json!({}))).await;
+    let now = domain::time::now();
+    let freeze = |name: &str, service: &str| {
+        let starts = now + SignedDuration::from_hours(24 * 40);
+        serde_json::json!({
+            "name": name,
+            "reason": "Disaster-recovery exercise",
+            "starts_at": starts.to_string(),
+            "ends_at": (starts + SignedDuration::from_hours(48)).to_string(),
+            "services": [service],
+            "exception_procedure": "Ask the change manager.",
+        })
+    };
+    for (name, service) in [("DR exercise (viewer)", "CHR"), ("Feed cut-over", "FEEDS")] {
+        let (s, body) = manager.post("/api/v1/freezes", freeze(name, service)).await;
+        assert_eq!(s, 201, "{body}");
+    }
+    let to = now + SignedDuration::from_hours(24 * 60);
+    let period = format!("from={now}&to={to}");
+
+    let (s, all) = manager
+        .get(&format!("/api/v1/changes/calendar?{period}"))
+        .await;
+    assert_eq!(s, 200, "{all}");
+    let mine: Vec<&Value> = events_of(&all, "change")
+        .into_iter()
+        .filter(|e| e["number"] == number.as_str())
+        .collect();
+    assert_eq!(mine.len(), 1, "{all}");
+    assert_eq!(mine[0]["approval"], "pending");
+    assert_eq!(mine[0]["services"], serde_json::json!(["CHR"]));
+    assert_eq!(mine[0]["uid"], format!("{}@triage", number.to_lowercase()));
+    let freezes: BTreeSet<&str> = events_of(&all, "freeze")
+        .iter()
+        .map(|e| e["title"].as_str().unwrap())
+        .collect();
+    assert!(freezes.iter().any(|t| t.ends_with("DR exercise (viewer)")));
+    assert!(freezes.iter().any(|t| t.ends_with("Feed cut-over")));
+
+    // One service: its changes and freezes, every window.
+    let (_, viewer) = manager
+        .get(&format!("/api/v1/changes/calendar?{period}&service=CHR"))
+        .await;
+    assert!(
+        events_of(&viewer, "freeze")
+            .iter()
+            .all(|e| e["services"] == serde_json::json!(["CHR"]))
+    );
+    assert!(
+        events_of(&viewer, "change")
+            .iter()
+            .all(|e| e["services"].as_array().unwrap().contains(&"CHR".into()))
+    );
+    assert_eq!(
+        events_of(&viewer, "window").len(),
+        events_of(&all, "window").len()
+    );
+    let (_, feeds) = manager
+        .get(&format!("/api/v1/changes/calendar?{period}&service=FEEDS"))
+        .await;
+    assert!(
+        events_of(&feeds, "change")
+            .iter()
+            .all(|e| e["number"] != number.as_str())
+    );
+
+    // The export: one VEVENT per event, the pending change tentative.
+    let (_, ics) = manager
+        .get(&format!("/api/v1/changes/calendar.ics?{period}"))
+        .await;
+    let parsed = parse_ics(ics.as_str().unwrap());
+    assert_eq!(parsed.len(), all["events"].as_array().unwrap().len());
+    for (kind, category) in [
+        ("change", "CHANGE"),
+        ("window", "WINDOW"),
+        ("freeze", "FREEZE"),
+    ] {
+        assert_eq!(
+            parsed.iter().filter(|(_, c, _)| c == category).count(),
+            events_of(&all, kind).len(),
+            "{category}"
+        );
+    }
+    let uid = format!("{}@triage", number.to_lowercase());
+    assert!(parsed.contains(&(uid.clone(), "CHANGE".into(), "TENTATIVE".into())));
+
+    // A cancelled change leaves the calendar.
+    let (s, body) = move_to(&manager, &number, "cancelled", serde_json::json!({})).await;
+    assert_eq!(s, 200, "{body}");
+    let (_, after) = manager
+        .get(&format!("/api/v1/changes/calendar.ics?{period}"))
+        .await;
+    assert!(
+        parse_ics(after.as_str().unwrap())
+            .iter()
+            .all(|(u, _, _)| *u != uid)
+    );
+}

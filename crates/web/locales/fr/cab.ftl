@@ -1,8 +1,8 @@
-# Réunions du CCC, décisions, gels, exceptions et approbations hors fenêtre (issue 9, partie B)
-cab-title = Comité consultatif sur les changements
-cab-intro = Les réunions suivent le calendrier du CCC de l'ensemble de politiques. Chacune indique sa date limite de soumission et les demandes qui l'attendent; les décisions partent à l'heure des approbations.
+# Réunions du CAC, décisions, gels, exceptions et approbations hors fenêtre (issue 9, partie B)
+cab-title = Comité d'approbation des changements
+cab-intro = Les réunions suivent le calendrier du CAC de l'ensemble de politiques. Chacune indique sa date limite de soumission et les demandes qui l'attendent; les décisions partent à l'heure des approbations.
 cab-meetings = Réunions récentes et à venir
-cab-meeting = Réunion du CCC
+cab-meeting = Réunion du CAC
 cab-time = Heure
 cab-deadline = Date limite de soumission
 cab-approvals = Envoi des approbations
@@ -83,9 +83,9 @@ error-exception_exists = Une exception à ce gel a déjà été demandée ou app
 error-reasons_required = Indiquez les motifs : ils sont envoyés au demandeur et au représentant du partenaire.
 error-exception_decided = Cette exception a déjà été tranchée.
 error-invalid_range = La fin de la période doit suivre son début, dans un délai d'environ un an.
-error-no_cab_meeting = Le comité consultatif sur les changements ne se réunit pas ce jour-là.
-error-not_a_normal_change = Seuls les changements normaux passent devant le comité consultatif sur les changements.
-error-change_not_awaiting_cab = Ce changement n'attend pas de décision du CCC.
+error-no_cab_meeting = Le comité d'approbation des changements ne se réunit pas ce jour-là.
+error-not_a_normal_change = Seuls les changements normaux passent devant le comité d'approbation des changements.
+error-change_not_awaiting_cab = Ce changement n'attend pas de décision du CAC.
 error-not_on_agenda = Ce changement n'est pas à l'ordre du jour de cette réunion.
 error-number_or_template = Indiquez soit un changement (number), soit un modèle de changement standard (template_id).
 error-not_service_owner = Seul le propriétaire d'un des services du changement peut consigner cette approbation (un gestionnaire des changements quand ses services n'ont pas de propriétaire).
