@@ -102,38 +102,3 @@ pub async fn freezes_between(
         .fetch_all(&mut *conn)
         .await?)
 }
-
-/// The service codes of the changes (`ticket_id`, code), in code order.
-pub async fn change_services(
-    conn: &mut AnyConnection,
-    ticket_ids: &[i64],
-) -> StoreResult<Vec<(i64, String)>> {
-    codes_of(conn, "change_services", "ticket_id", ticket_ids).await
-}
-
-/// The service codes of the freezes (`freeze_id`, code), in code order.
-pub async fn freeze_services(
-    conn: &mut AnyConnection,
-    freeze_ids: &[i64],
-) -> StoreResult<Vec<(i64, String)>> {
-    codes_of(conn, "change_freeze_services", "freeze_id", freeze_ids).await
-}
-
-async fn codes_of(
-    conn: &mut AnyConnection,
-    link: &str,
-    key: &str,
-    ids: &[i64],
-) -> StoreResult<Vec<(i64, String)>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    // Whole numbers only: safe to inline, and one statement whatever the count.
-    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-    Ok(sqlx::query_as(&format!(
-        "SELECT l.{key}, s.code FROM {link} l JOIN services s ON s.id = l.service_id
-         WHERE l.{key} IN ({list}) ORDER BY l.{key}, s.code"
-    ))
-    .fetch_all(&mut *conn)
-    .await?)
-}

@@ -211,6 +211,25 @@ impl TestApp {
     }
 
     /// The newest outbox message to an address.
+    /// Waits until every queued message has been delivered. Tests that move the process
+    /// clock or restart the server call it first: a message claimed at that moment could be
+    /// sent again, as after a crash.
+    pub async fn outbox_settles(&self) {
+        eventually(
+            async || {
+                let mut conn = self.db().reader().acquire().await.unwrap();
+                store::outbox::counts(&mut conn)
+                    .await
+                    .unwrap()
+                    .iter()
+                    .find(|(status, _)| status == "queued")
+                    .map_or(0, |(_, n)| *n)
+            },
+            |queued: &i64| *queued == 0,
+        )
+        .await;
+    }
+
     pub async fn last_mail_to(&self, to: &str) -> Option<store::outbox::OutboxMessage> {
         let mut conn = self.db().reader().acquire().await.unwrap();
         store::outbox::list(&mut conn, Some(to), 1)
@@ -461,6 +480,17 @@ pub struct SmtpSink {
 impl SmtpSink {
     pub fn start() -> Self {
         Self::start_with(&[])
+    }
+
+    /// The raw messages received for one address (a `To:` header naming it), oldest first.
+    pub fn messages_to(&self, address: &str) -> Vec<String> {
+        self.messages()
+            .into_iter()
+            .filter(|m| {
+                m.lines()
+                    .any(|l| l.to_ascii_lowercase().starts_with("to:") && l.contains(address))
+            })
+            .collect()
     }
 
     /// With the sink's options: `--refuse-first N`, `--hold-at N --hold-seconds S`.

@@ -117,13 +117,12 @@ pub async fn events(
         store::change_calendar::freezes_between(&mut conn, &from_db, &to_db, filter).await?;
     let ids: Vec<i64> = changes.iter().map(|c| c.ticket_id).collect();
     let mut services: HashMap<i64, Vec<String>> = HashMap::new();
-    for (ticket_id, code) in store::change_calendar::change_services(&mut conn, &ids).await? {
-        services.entry(ticket_id).or_default().push(code);
+    for row in store::changes::services_of(&mut conn, &ids).await? {
+        services.entry(row.ticket_id).or_default().push(row.code);
     }
     let freeze_ids: Vec<i64> = freezes.iter().map(|f| f.id).collect();
     let mut freeze_services: HashMap<i64, Vec<String>> = HashMap::new();
-    for (freeze_id, code) in store::change_calendar::freeze_services(&mut conn, &freeze_ids).await?
-    {
+    for (freeze_id, code) in store::changes::freeze_service_codes(&mut conn, &freeze_ids).await? {
         freeze_services.entry(freeze_id).or_default().push(code);
     }
     drop(conn);

@@ -35,19 +35,9 @@ fn line<'a>(agenda: &'a Value, number: &str) -> Option<&'a Value> {
         .find(|l| l["number"] == number)
 }
 
-fn mail_to(sink: &SmtpSink, address: &str) -> Vec<String> {
-    sink.messages()
-        .into_iter()
-        .filter(|m| {
-            m.lines()
-                .any(|l| l.to_ascii_lowercase().starts_with("to:") && l.contains(address))
-        })
-        .collect()
-}
-
 /// The CAB decision notices a recipient received (other change mail set aside).
 fn decisions_to(sink: &SmtpSink, address: &str) -> Vec<String> {
-    mail_to(sink, address)
+    sink.messages_to(address)
         .into_iter()
         .map(|m| text_of(&m))
         .filter(|t| t.contains("advisory board decision") || t.contains("Décision du comité"))
@@ -63,23 +53,6 @@ fn text_of(raw: &str) -> String {
         message.subject().unwrap_or_default(),
         message.body_text(0).unwrap_or_default()
     )
-}
-
-/// Every queued message delivered (the clock may move, the server restart).
-async fn outbox_settles(app: &TestApp) {
-    testkit::eventually(
-        async || {
-            let mut conn = app.db().reader().acquire().await.unwrap();
-            store::outbox::counts(&mut conn)
-                .await
-                .unwrap()
-                .iter()
-                .find(|(status, _)| status == "queued")
-                .map_or(0, |(_, n)| *n)
-        },
-        |queued: &i64| *queued == 0,
-    )
-    .await;
 }
 
 /// `YYYY-MM-DDTHH:MM` of a date at an hour in Toronto.
@@ -420,7 +393,7 @@ async fn the_agenda_flags_conflicts_and_decisions_are_sent_once_at_the_approvals
 
     // Nothing goes before the meeting's approvals time (13:00 on the meeting day).
     web::cab::run_due(app.state()).await.unwrap();
-    outbox_settles(&app).await;
+    app.outbox_settles().await;
     assert!(decisions_to(&sink, SPOC).is_empty(), "before 13:00");
     let approvals = instant(this, 13) + SignedDuration::from_mins(1);
     domain::time::advance(approvals.duration_since(domain::time::now()));
@@ -445,11 +418,11 @@ async fn the_agenda_flags_conflicts_and_decisions_are_sent_once_at_the_approvals
     )
     .await;
     assert!(requester.iter().any(|m| m.contains("Approved")));
-    outbox_settles(&app).await;
+    app.outbox_settles().await;
     // A restart and more passes: nothing twice.
     app.restart().await;
     assert_eq!(web::cab::run_due(app.state()).await.unwrap(), 0);
-    outbox_settles(&app).await;
+    app.outbox_settles().await;
     assert_eq!(decisions_to(&sink, SPOC).len(), 1);
     assert_eq!(decisions_to(&sink, MANAGER).len(), 3);
     let manager = app.api_as(MANAGER).await;

@@ -14,16 +14,6 @@ const CLINICIAN: &str = "clinician@hhs.example";
 const VENDOR: &str = "ines.vendor@vendor.example";
 const ESCALATION: &str = "harriet.hall@hhs.example";
 
-fn mail_to(sink: &SmtpSink, address: &str) -> Vec<String> {
-    sink.messages()
-        .into_iter()
-        .filter(|m| {
-            m.lines()
-                .any(|l| l.to_ascii_lowercase().starts_with("to:") && l.contains(address))
-        })
-        .collect()
-}
-
 fn subject(raw: &str) -> String {
     mail_parser::MessageParser::default()
         .parse(raw.as_bytes())
@@ -41,28 +31,11 @@ fn text_of(raw: &str) -> String {
 /// The subjects a recipient has received, once `count` have arrived (or after 20 s).
 async fn subjects_when(sink: &SmtpSink, address: &str, count: usize) -> Vec<String> {
     let got = testkit::eventually(
-        async || mail_to(sink, address),
+        async || sink.messages_to(address),
         |mails: &Vec<String>| mails.len() >= count,
     )
     .await;
     got.iter().map(|m| subject(m)).collect()
-}
-
-/// Every queued message delivered: the clock may move, the server restart.
-async fn outbox_settles(app: &TestApp) {
-    testkit::eventually(
-        async || {
-            let mut conn = app.db().reader().acquire().await.unwrap();
-            store::outbox::counts(&mut conn)
-                .await
-                .unwrap()
-                .iter()
-                .find(|(status, _)| status == "queued")
-                .map_or(0, |(_, n)| *n)
-        },
-        |queued: &i64| *queued == 0,
-    )
-    .await;
 }
 
 async fn select_severity_pack(app: &TestApp) {
@@ -195,7 +168,7 @@ async fn a_sev1_major_incident_communicates_on_the_packs_cadence_and_opens_a_pro
             && escalation[0].contains("Avis d'interruption"),
         "{escalation:?}"
     );
-    outbox_settles(&app).await;
+    app.outbox_settles().await;
 
     // 55 minutes in: the coordinator is reminded of the +1h update; nothing goes out yet.
     domain::time::advance(SignedDuration::from_mins(55));
@@ -207,9 +180,9 @@ async fn a_sev1_major_incident_communicates_on_the_packs_cadence_and_opens_a_pro
             .any(|s| s.starts_with("À faire au plus tard") && s.contains("(+1h)")),
         "{coordinator:?}"
     );
-    outbox_settles(&app).await;
+    app.outbox_settles().await;
     assert_eq!(
-        mail_to(&sink, VENDOR).len(),
+        sink.messages_to(VENDOR).len(),
         1,
         "the +1h update is not due yet"
     );
@@ -220,7 +193,8 @@ async fn a_sev1_major_incident_communicates_on_the_packs_cadence_and_opens_a_pro
     let vendor = subjects_when(&sink, VENDOR, 2).await;
     assert!(vendor[1].starts_with("[Mise à jour (+1h)]"), "{vendor:?}");
     subjects_when(&sink, ESCALATION, 2).await;
-    let english = mail_to(&sink, ESCALATION)
+    let english = sink
+        .messages_to(ESCALATION)
         .into_iter()
         .find(|m| subject(m).starts_with("[Update (+1h)]"))
         .expect("the escalation contact's copy, English first");
@@ -229,16 +203,16 @@ async fn a_sev1_major_incident_communicates_on_the_packs_cadence_and_opens_a_pro
         "{}",
         text_of(&english)
     );
-    outbox_settles(&app).await;
+    app.outbox_settles().await;
 
     // A restart, and the runner passes again: nothing is sent twice.
     app.restart().await;
     run_due(&app).await;
     run_due(&app).await;
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    outbox_settles(&app).await;
+    app.outbox_settles().await;
     assert_eq!(
-        mail_to(&sink, VENDOR).len(),
+        sink.messages_to(VENDOR).len(),
         2,
         "not twice across a restart"
     );
@@ -248,13 +222,13 @@ async fn a_sev1_major_incident_communicates_on_the_packs_cadence_and_opens_a_pro
     run_due(&app).await;
     let vendor = subjects_when(&sink, VENDOR, 3).await;
     assert!(vendor[2].starts_with("[Mise à jour (+2h)]"), "{vendor:?}");
-    let french = mail_to(&sink, VENDOR).pop().unwrap();
+    let french = sink.messages_to(VENDOR).pop().unwrap();
     assert!(
         text_of(&french).contains("Prochaine mise à jour au plus tard le"),
         "{}",
         text_of(&french)
     );
-    outbox_settles(&app).await;
+    app.outbox_settles().await;
     let agent = app.api_as(AGENT).await;
     let (_, d) = agent
         .get(&format!("/api/v1/major-incidents/{number}"))

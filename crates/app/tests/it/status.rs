@@ -48,48 +48,13 @@ async fn component_with_subscribers(
     id
 }
 
-/// Messages the sink received for one address, oldest first.
-fn mail_to(sink: &SmtpSink, address: &str) -> Vec<String> {
-    sink.messages()
-        .into_iter()
-        .filter(|m| {
-            m.lines()
-                .any(|l| l.to_ascii_lowercase().starts_with("to:") && l.contains(address))
-        })
-        .collect()
-}
-
 async fn mail_count_becomes(sink: &SmtpSink, address: &str, count: usize) -> Vec<String> {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     loop {
-        let got = mail_to(sink, address);
+        let got = sink.messages_to(address);
         if got.len() >= count || std::time::Instant::now() > deadline {
             return got;
         }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-}
-
-/// Waits until every queued message has been delivered. The tests move the process clock
-/// forward, and restart the server: a message claimed at that moment could be sent again,
-/// as after a crash (its claim looks expired, or its sender stops before recording it).
-async fn outbox_settles(app: &TestApp) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    loop {
-        let mut conn = app.db().reader().acquire().await.unwrap();
-        let counts = store::outbox::counts(&mut conn).await.unwrap();
-        drop(conn);
-        let queued = counts
-            .iter()
-            .find(|(status, _)| status == "queued")
-            .map_or(0, |(_, n)| *n);
-        if queued == 0 {
-            return;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "{queued} messages still queued"
-        );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
@@ -175,13 +140,13 @@ async fn a_maintenance_two_weeks_ahead_sends_each_notice_once_at_its_time() {
     );
 
     // Nothing more until a week before.
-    outbox_settles(&app).await;
+    app.outbox_settles().await;
     domain::time::advance(SignedDuration::from_hours(24 * 6));
     web::status::run_due(app.state()).await.unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    assert_eq!(mail_to(&sink, "ops@hospital.example").len(), 1);
+    assert_eq!(sink.messages_to("ops@hospital.example").len(), 1);
 
-    outbox_settles(&app).await;
+    app.outbox_settles().await;
     domain::time::advance(SignedDuration::from_hours(25));
     web::status::run_due(app.state()).await.unwrap();
     let en = mail_count_becomes(&sink, "ops@hospital.example", 2).await;
@@ -189,14 +154,14 @@ async fn a_maintenance_two_weeks_ahead_sends_each_notice_once_at_its_time() {
     assert!(subject(&en[1]).contains("Reminder"), "{}", subject(&en[1]));
 
     // A restart, and the schedule runs again: the week-before notice is not sent twice.
-    outbox_settles(&app).await;
+    app.outbox_settles().await;
     app.restart().await;
     web::status::run_due(app.state()).await.unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-    assert_eq!(mail_to(&sink, "ops@hospital.example").len(), 2);
+    assert_eq!(sink.messages_to("ops@hospital.example").len(), 2);
 
     // An hour before, at start, at completion.
-    outbox_settles(&app).await;
+    app.outbox_settles().await;
     let until_hour_before =
         (start - SignedDuration::from_mins(59)).duration_since(domain::time::now());
     domain::time::advance(until_hour_before);
@@ -204,7 +169,7 @@ async fn a_maintenance_two_weeks_ahead_sends_each_notice_once_at_its_time() {
     let en = mail_count_becomes(&sink, "ops@hospital.example", 3).await;
     assert_eq!(en.len(), 3);
 
-    outbox_settles(&app).await;
+    app.outbox_settles().await;
     domain::time::advance(SignedDuration::from_mins(60));
     web::status::run_due(app.state()).await.unwrap();
     let en = mail_count_becomes(&sink, "ops@hospital.example", 4).await;
@@ -235,7 +200,7 @@ async fn a_maintenance_two_weeks_ahead_sends_each_notice_once_at_its_time() {
         "{active}"
     );
 
-    outbox_settles(&app).await;
+    app.outbox_settles().await;
     domain::time::advance(SignedDuration::from_hours(4));
     web::status::run_due(app.state()).await.unwrap();
     let en = mail_count_becomes(&sink, "ops@hospital.example", 5).await;
@@ -245,12 +210,12 @@ async fn a_maintenance_two_weeks_ahead_sends_each_notice_once_at_its_time() {
     assert!(subject(&fr[4]).contains("Terminée"), "{}", subject(&fr[4]));
 
     // Once more after another restart: still five each.
-    outbox_settles(&app).await;
+    app.outbox_settles().await;
     app.restart().await;
     web::status::run_due(app.state()).await.unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-    assert_eq!(mail_to(&sink, "ops@hospital.example").len(), 5);
-    assert_eq!(mail_to(&sink, "tech@clinique.example").len(), 5);
+    assert_eq!(sink.messages_to("ops@hospital.example").len(), 5);
+    assert_eq!(sink.messages_to("tech@clinique.example").len(), 5);
     let agent = app.api_as(AGENT).await;
     let (_, detail) = agent.get(&format!("/api/v1/status/events/{id}")).await;
     assert_eq!(detail["event"]["status"], "completed", "{detail}");
@@ -291,7 +256,7 @@ async fn a_maintenance_closer_than_an_offset_is_announced_at_once() {
     assert_eq!(got.len(), 1);
     web::status::run_due(app.state()).await.unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(800)).await;
-    assert_eq!(mail_to(&sink, "soon@hospital.example").len(), 1);
+    assert_eq!(sink.messages_to("soon@hospital.example").len(), 1);
 }
 
 async fn p1_incident(app: &TestApp) -> String {
@@ -516,9 +481,9 @@ async fn the_desk_is_reminded_of_a_critical_incidents_next_update() {
     assert!(e["next_update_due"].is_string(), "{e}");
     web::status::run_due(app.state()).await.unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    assert!(mail_to(&sink, AGENT).is_empty(), "not due yet");
+    assert!(sink.messages_to(AGENT).is_empty(), "not due yet");
 
-    outbox_settles(&app).await;
+    app.outbox_settles().await;
     domain::time::advance(SignedDuration::from_mins(52));
     web::status::run_due(app.state()).await.unwrap();
     web::status::run_due(app.state()).await.unwrap();
@@ -530,7 +495,7 @@ async fn the_desk_is_reminded_of_a_critical_incidents_next_update() {
         "{reminder}"
     );
 
-    outbox_settles(&app).await;
+    app.outbox_settles().await;
     domain::time::advance(SignedDuration::from_mins(10));
     let browser = app.browser();
     browser.sign_in(AGENT, testkit::DEMO_PASSWORD).await;
@@ -538,7 +503,11 @@ async fn the_desk_is_reminded_of_a_critical_incidents_next_update() {
     assert_eq!(s, 200);
     assert!(page.contains("data-testid=\"update-overdue\""), "{page}");
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    assert_eq!(mail_to(&sink, AGENT).len(), 1, "one reminder per due time");
+    assert_eq!(
+        sink.messages_to(AGENT).len(),
+        1,
+        "one reminder per due time"
+    );
 }
 
 /// Bad input gets a clear error and changes nothing.
