@@ -367,12 +367,15 @@ struct LatentPage {
     to: String,
     notice: Option<String>,
     error: Option<String>,
+    /// The incident the form is filled in for (from its ticket page, or as typed).
+    incident: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
 struct LatentQuery {
     from: Option<String>,
     to: Option<String>,
+    incident: Option<String>,
     done: Option<String>,
 }
 
@@ -421,6 +424,7 @@ async fn latent_view(
             .done
             .map(|n| crate::i18n::t_args(locale, "reported-done", &[("number", n)])),
         error,
+        incident: q.incident.unwrap_or_default(),
         shell,
     };
     Ok(render_status(status, &page))
@@ -466,7 +470,11 @@ async fn record_submit(
                 ),
                 _ => refused(e, &ctx)?,
             };
-            latent_view(&state, &ctx, &who, LatentQuery::default(), Some(error)).await
+            let typed = LatentQuery {
+                incident: Some(field(&form, "incident")),
+                ..LatentQuery::default()
+            };
+            latent_view(&state, &ctx, &who, typed, Some(error)).await
         }
     }
 }

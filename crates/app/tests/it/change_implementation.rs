@@ -433,6 +433,17 @@ async fn the_pages_work_without_javascript() {
         .await;
     assert_eq!(response.status(), 409);
     let p1 = viewer_incident(&app, 1, 1).await;
+    let p1_number = p1["number"].as_str().unwrap();
+    // The P1 incident's page leads to the form, filled in for it; the P3's does not.
+    let (_, ticket) = agent.text(&format!("/tickets/{p1_number}")).await;
+    let link = format!("/console/changes/latent?incident={p1_number}");
+    assert!(ticket.contains(&link), "{ticket}");
+    let (_, form) = agent.text(&link).await;
+    assert!(form.contains(&format!("value=\"{p1_number}\"")), "{form}");
+    let (_, ticket) = agent
+        .text(&format!("/tickets/{}", p3["number"].as_str().unwrap()))
+        .await;
+    assert!(!ticket.contains("data-testid=\"emergency-change\""));
     let response = agent
         .post_form(
             "/console/changes/latent/record",

@@ -39,3 +39,4 @@ changes-cab-meetings = CAB meetings
 changes-freezes = Change freezes
 changes-latent = Latent RFCs
 changes-report-own = Report a change you made
+latent-ticket-link = Emergency repair done first…

@@ -39,3 +39,4 @@ changes-cab-meetings = Réunions du CAC
 changes-freezes = Gels des changements
 changes-latent = Demandes de changement tardives
 changes-report-own = Signaler un changement effectué
+latent-ticket-link = Réparation d'urgence faite d'abord…
