@@ -95,11 +95,11 @@ impl ChangeStatus {
     pub fn ticket_status(self) -> Status {
         match self {
             ChangeStatus::Submitted => Status::New,
-            ChangeStatus::Assessed
-            | ChangeStatus::Authorized
-            | ChangeStatus::Scheduled
-            | ChangeStatus::Implemented
-            | ChangeStatus::Reviewed => Status::InProgress,
+            ChangeStatus::Assessed | ChangeStatus::Authorized | ChangeStatus::Scheduled => {
+                Status::InProgress
+            }
+            // The outcome is recorded: the change is resolved, closed after its review.
+            ChangeStatus::Implemented | ChangeStatus::Reviewed => Status::Resolved,
             ChangeStatus::Closed | ChangeStatus::Rejected => Status::Closed,
             ChangeStatus::Cancelled => Status::Cancelled,
         }

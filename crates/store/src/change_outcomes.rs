@@ -374,3 +374,17 @@ pub async fn reported(
         None => all,
     })
 }
+
+/// The number of the latent RFC already recorded for an incident, if any.
+pub async fn latent_of_incident(
+    conn: &mut AnyConnection,
+    incident_id: i64,
+) -> StoreResult<Option<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT t.number FROM change_requests r JOIN tickets t ON t.id = r.ticket_id
+          WHERE r.latent_incident_id = $1",
+    )
+    .bind(incident_id)
+    .fetch_optional(&mut *conn)
+    .await?)
+}

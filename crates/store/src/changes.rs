@@ -379,9 +379,11 @@ pub struct PlannedRow {
     pub starts_at: String,
     pub ends_at: String,
     pub window_approved: i64,
+    pub organization_id: i64,
 }
 
-const PLANNED_SELECT: &str = "SELECT t.id AS ticket_id, t.number, r.change_type, r.origin,
+const PLANNED_SELECT: &str =
+    "SELECT t.id AS ticket_id, t.number, t.organization_id, r.change_type, r.origin,
     t.impact, r.notice_rule, r.submitted_at,
     COALESCE(r.scheduled_start, r.requested_start) AS starts_at,
     COALESCE(r.scheduled_end, r.requested_end) AS ends_at,
@@ -446,18 +448,24 @@ pub struct FreezeRow {
     pub ends_at: String,
 }
 
-/// Freezes, not cancelled, overlapping `[from, to)`.
+/// Freezes, not cancelled, overlapping `[from, to)` that apply to a change of
+/// `organization_id`: the operator's freezes and that organization's own (a partner's freeze
+/// never holds up other organizations' changes, nor shows on them).
 pub async fn freezes_overlapping(
     conn: &mut AnyConnection,
     from: &str,
     to: &str,
+    organization_id: i64,
 ) -> StoreResult<Vec<FreezeRow>> {
     Ok(sqlx::query_as(
         "SELECT id, name, starts_at, ends_at FROM change_freezes
-          WHERE cancelled_at IS NULL AND starts_at < $2 AND ends_at > $1 ORDER BY starts_at, id",
+          WHERE cancelled_at IS NULL AND starts_at < $2 AND ends_at > $1
+            AND (organization_id IS NULL OR organization_id = $3)
+          ORDER BY starts_at, id",
     )
     .bind(from)
     .bind(to)
+    .bind(organization_id)
     .fetch_all(&mut *conn)
     .await?)
 }

@@ -176,20 +176,24 @@ pub async fn cancel(conn: &mut AnyConnection, id: i64) -> StoreResult<bool> {
     Ok(done.rows_affected() > 0)
 }
 
-/// Every freeze in force (not cancelled) overlapping `[from, to)`, whoever announced it:
-/// what the conflict checks see.
+/// The freezes in force (not cancelled) overlapping `[from, to)` that apply to a change of
+/// `organization_id`: the operator's and that organization's own, as the conflict checks
+/// see them.
 pub async fn overlapping(
     conn: &mut AnyConnection,
     from: &str,
     to: &str,
+    organization_id: i64,
 ) -> StoreResult<Vec<Freeze>> {
     let list = sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM {FROM}
           WHERE f.cancelled_at IS NULL AND f.starts_at < $2 AND f.ends_at > $1
+            AND (f.organization_id IS NULL OR f.organization_id = $3)
           ORDER BY f.starts_at, f.id"
     ))
     .bind(from)
     .bind(to)
+    .bind(organization_id)
     .fetch_all(&mut *conn)
     .await?;
     with_services(conn, list).await

@@ -767,11 +767,16 @@ pub async fn approvals(
                 note,
             });
     let codes: Vec<&String> = services.iter().map(|(_, c, _)| c).collect();
-    let freezes = store::freezes::overlapping(&mut conn, &rfc.requested_start, &rfc.requested_end)
-        .await?
-        .into_iter()
-        .filter(|f| f.services.is_empty() || f.services.iter().any(|s| codes.contains(&s)))
-        .collect();
+    let freezes = store::freezes::overlapping(
+        &mut conn,
+        &rfc.requested_start,
+        &rfc.requested_end,
+        ticket.organization_id,
+    )
+    .await?
+    .into_iter()
+    .filter(|f| f.services.is_empty() || f.services.iter().any(|s| codes.contains(&s)))
+    .collect();
     Ok(Approvals {
         number: ticket.number.clone(),
         summary: ticket.summary.clone(),
@@ -786,7 +791,15 @@ pub async fn approvals(
         exceptions: store::freezes::exceptions_of(&mut conn, ticket.id).await?,
         freezes,
         decisions: db::decisions_of_ticket(&mut conn, ticket.id).await?,
-        flags: flag_views(&mut conn, ticket.id, &policy, locale).await?,
+        flags: crate::changes::flag_views(
+            crate::changes::for_viewer(
+                crate::changes::flags_with(&policy, &mut conn, ticket.id).await?,
+                who,
+                locale,
+            ),
+            &policy,
+            locale,
+        ),
     })
 }
 

@@ -297,8 +297,10 @@ fn instant(value: Option<&str>, field: &'static str) -> AppResult<Option<Timesta
         None => Ok(None),
         Some(text) => text
             .parse::<Timestamp>()
+            .ok()
+            .filter(|at| in_range(at.to_zoned(TimeZone::UTC).date()))
             .map(Some)
-            .map_err(|_| AppError::invalid("invalid_datetime", field)),
+            .ok_or_else(|| AppError::invalid("invalid_datetime", field)),
     }
 }
 
@@ -320,6 +322,12 @@ fn period(
         None => now + (default_ahead * 24).hours(),
     };
     Ok((from, to))
+}
+
+/// Dates the calendar accepts: far enough from jiff's limits that a month's grid, a default
+/// period or a neighbouring page is always representable.
+fn in_range(date: Date) -> bool {
+    (1900..=9000).contains(&date.year())
 }
 
 fn start_of(zone: &TimeZone, date: Date) -> Timestamp {
@@ -469,7 +477,9 @@ async fn calendar_page(
         None => today,
         Some(text) => text
             .parse::<Date>()
-            .map_err(|_| AppError::invalid("invalid_date", "date"))?,
+            .ok()
+            .filter(|date| in_range(*date))
+            .ok_or_else(|| AppError::invalid("invalid_date", "date"))?,
     };
     let month = q.view.as_deref() == Some("month");
     let service = q.service.clone().unwrap_or_default().trim().to_owned();

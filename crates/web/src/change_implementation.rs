@@ -958,20 +958,8 @@ pub async fn report_change(
     for item in &items {
         store::problems::add_item(&mut tx, id, *item).await?;
     }
+    crate::changes::keep_ticket_in_step(&mut tx, actor, id, ChangeStatus::Implemented).await?;
     let ticket = store::tickets::get(&mut tx, &crate::sla::everything(), id).await?;
-    let implemented = ChangeStatus::Implemented.ticket_status();
-    if ticket.status != implemented.as_str() {
-        store::tickets::update_columns(
-            &mut tx,
-            id,
-            ticket.version,
-            &[(
-                "status",
-                store::tickets::ColumnValue::Text(Some(implemented.as_str().to_owned())),
-            )],
-        )
-        .await?;
-    }
     store::tickets::add_event(
         &mut tx,
         id,

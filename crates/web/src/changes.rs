@@ -590,8 +590,15 @@ pub async fn create(
         ),
         false => None,
     };
-    let notice_required = input.notice_required == Some(true);
-    let notice_rule = notice_given.unwrap_or(NoticeRule::default_for(origin, notice_required));
+    // The operator owes partners notice of changes that may affect users, ticked or not; a
+    // partner's RFC gives the operator its notice, or the exchange's two weeks: partners
+    // cannot waive it.
+    let notice_required = input.notice_required == Some(true) || input.users_affected == Some(true);
+    let notice_rule = match (origin, notice_given) {
+        (_, Some(NoticeRule::Exchange)) => NoticeRule::Exchange,
+        (ChangeOrigin::Partner, _) | (_, None) => NoticeRule::default_for(origin, notice_required),
+        (ChangeOrigin::Operator, Some(given)) => given,
+    };
     let earliest = policy
         .earliest_implementation(now, kind, impact, notice_rule)
         .map_err(calendar_error("submitted_at"))?;
@@ -838,7 +845,8 @@ pub async fn flags_with(
     };
     let change = planned(&me, exceptions);
     let others: Vec<PlannedChange> = others.iter().map(|o| planned(o, Vec::new())).collect();
-    let freezes = db::freezes_overlapping(conn, &me.starts_at, &me.ends_at).await?;
+    let freezes =
+        db::freezes_overlapping(conn, &me.starts_at, &me.ends_at, me.organization_id).await?;
     let freeze_ids: Vec<i64> = freezes.iter().map(|f| f.id).collect();
     let freeze_services = db::freeze_service_codes(conn, &freeze_ids).await?;
     let freezes: Vec<FreezePeriod> = freezes
@@ -857,6 +865,21 @@ pub async fn flags_with(
         .collect();
     domain::change_schedule::flags(policy, &change, &others, &freezes)
         .map_err(calendar_error("requested_start"))
+}
+
+/// The flags as `who` may read them: a partner is told that another change overlaps on a
+/// shared service or item, not which organization's change it is.
+pub fn for_viewer(mut flags: Vec<ChangeFlag>, who: &Identity, locale: Locale) -> Vec<ChangeFlag> {
+    if !who.principal.is_operator_staff() {
+        for flag in &mut flags {
+            if let ChangeFlag::Overlap { number, .. } = flag {
+                *number = locale
+                    .pick("another change", "un autre changement")
+                    .to_owned();
+            }
+        }
+    }
+    flags
 }
 
 /// The flags with their reasons in `locale`.
@@ -996,7 +1019,8 @@ pub async fn detail(
         earliest.cab_approvals_at = Some(meeting.approvals_at);
         earliest.at = earliest.at.max(meeting.approvals_at);
     }
-    let flags = flag_views(flags_with(&policy, &mut conn, t.id).await?, &policy, locale);
+    let flags = flags_with(&policy, &mut conn, t.id).await?;
+    let flags = flag_views(for_viewer(flags, who, locale), &policy, locale);
     let services = db::services_of(&mut conn, &[t.id]).await?;
     let configuration_items = store::problems::items_of(&mut conn, &[t.id]).await?;
     let incidents = store::tickets::links(&mut conn, &who.principal.ticket_scope(), t.id)
@@ -1038,6 +1062,50 @@ pub async fn detail(
 
 // ---- Workflow -------------------------------------------------------------------------------
 
+/// Moves a change's ticket to the status its RFC's status shows in queues
+/// (`ChangeStatus::ticket_status`), with its timeline entry, when they differ.
+pub async fn keep_ticket_in_step(
+    tx: &mut Conn,
+    actor: &Actor,
+    ticket_id: i64,
+    to: ChangeStatus,
+) -> AppResult<()> {
+    let current = store::tickets::get(tx, &crate::sla::everything(), ticket_id).await?;
+    let ticket_from = current.status();
+    let ticket_to = to.ticket_status();
+    if ticket_from != ticket_to {
+        let now = db_time(domain::time::now());
+        let mut columns = vec![
+            (
+                "status",
+                ColumnValue::Text(Some(ticket_to.as_str().to_owned())),
+            ),
+            (
+                "is_open",
+                ColumnValue::Int(Some(ticket_to.is_open() as i64)),
+            ),
+        ];
+        if ticket_to == domain::ticket::Status::Resolved {
+            columns.push(("resolved_at", ColumnValue::Text(Some(now.clone()))));
+        }
+        if ticket_to.is_final() {
+            columns.push(("closed_at", ColumnValue::Text(Some(now))));
+        }
+        store::tickets::update_columns(tx, ticket_id, current.version, &columns).await?;
+        store::tickets::add_event(
+            tx,
+            ticket_id,
+            actor,
+            "status",
+            false,
+            None,
+            json!({"from": ticket_from.as_str(), "to": ticket_to.as_str()}),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 /// Moves an RFC to `to` (already checked and allowed) in the caller's transaction: the
 /// record, the ticket's own status, the timeline and the audit log. Parts of change
 /// management that move RFCs by their own decisions (CAB, outcome) call this.
@@ -1062,36 +1130,7 @@ pub async fn apply_move(
         json!({"from": from.as_str(), "to": to.as_str(), "reason": reason}),
     )
     .await?;
-    let current = store::tickets::get(tx, &crate::sla::everything(), t.id).await?;
-    let ticket_from = current.status();
-    let ticket_to = to.ticket_status();
-    if ticket_from != ticket_to {
-        let now = db_time(domain::time::now());
-        let mut columns = vec![
-            (
-                "status",
-                ColumnValue::Text(Some(ticket_to.as_str().to_owned())),
-            ),
-            (
-                "is_open",
-                ColumnValue::Int(Some(ticket_to.is_open() as i64)),
-            ),
-        ];
-        if ticket_to.is_final() {
-            columns.push(("closed_at", ColumnValue::Text(Some(now))));
-        }
-        store::tickets::update_columns(tx, t.id, current.version, &columns).await?;
-        store::tickets::add_event(
-            tx,
-            t.id,
-            actor,
-            "status",
-            false,
-            None,
-            json!({"from": ticket_from.as_str(), "to": ticket_to.as_str()}),
-        )
-        .await?;
-    }
+    keep_ticket_in_step(tx, actor, t.id, to).await?;
     append(
         tx,
         actor,

@@ -205,9 +205,14 @@ pub async fn request_exception(
             "change_final",
         ));
     }
-    let freeze = db::get(&mut tx, Visible::All, input.freeze_id)
-        .await
-        .map_err(|_| AppError::invalid("unknown_freeze", "freeze_id"))?;
+    // Only the freezes that apply to this RFC: the operator's and its organization's own.
+    let freeze = db::get(
+        &mut tx,
+        Visible::OperatorAnd(ticket.organization_id),
+        input.freeze_id,
+    )
+    .await
+    .map_err(|_| AppError::invalid("unknown_freeze", "freeze_id"))?;
     let services = store::cab::rfc_services(&mut tx, ticket.id).await?;
     let overlaps = freeze.cancelled_at.is_none()
         && freeze.starts_at < rfc.requested_end

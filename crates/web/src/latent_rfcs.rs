@@ -15,8 +15,8 @@ use crate::service::event;
 use crate::status::{instant, local_time};
 use axum::http::StatusCode;
 use domain::change::{
-    self as rules, ChangeOrigin, ChangeRisk, ChangeType, LATENT_RFC_REMINDERS, LatentRfcState,
-    RfcFacts,
+    self as rules, ChangeOrigin, ChangeRisk, ChangeStatus, ChangeType, LATENT_RFC_REMINDERS,
+    LatentRfcState, RfcFacts,
 };
 use domain::change_schedule::NoticeRule;
 use domain::policy::{Action, OrgScope};
@@ -93,6 +93,12 @@ pub async fn record_emergency_change(
         return Err(AppError::new(StatusCode::CONFLICT, "rfc_first_required")
             .with_arg("priority", incident.priority.to_string()));
     }
+    // One latent RFC per incident (a unique index holds it against a concurrent submit).
+    if let Some(existing) = db::latent_of_incident(&mut tx, incident.id).await? {
+        return Err(
+            AppError::new(StatusCode::CONFLICT, "latent_rfc_exists").with_arg("number", existing)
+        );
+    }
     let summary: String = crate::i18n::t_args(
         Locale::En,
         "latent-change-summary",
@@ -152,6 +158,7 @@ pub async fn record_emergency_change(
     {
         store::problems::add_item(&mut tx, id, item).await?;
     }
+    crate::changes::keep_ticket_in_step(&mut tx, actor, id, ChangeStatus::Implemented).await?;
     store::tickets::add_link(&mut tx, incident.id, id, LinkKind::FixedBy).await?;
     store::tickets::add_event(
         &mut tx,

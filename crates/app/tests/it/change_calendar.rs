@@ -115,6 +115,7 @@ async fn bad_periods_and_unknown_services_are_refused_and_partners_kept_out() {
             "range_too_long",
         ),
         ("from=yesterday", "invalid_datetime"),
+        ("from=9999-12-31T00:00:00Z", "invalid_datetime"),
         ("service=no-such-service", "unknown_service"),
     ] {
         let (s, e) = agent

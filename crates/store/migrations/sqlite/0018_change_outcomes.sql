@@ -7,3 +7,6 @@ ALTER TABLE change_requests ADD COLUMN latent_filed_at TEXT;
 ALTER TABLE change_requests ADD COLUMN latent_breached_at TEXT;
 ALTER TABLE change_requests ADD COLUMN latent_late_reason TEXT;
 ALTER TABLE change_requests ADD COLUMN latent_incident_id BIGINT REFERENCES tickets(id);
+
+-- One latent RFC per incident, also against two submits at once.
+CREATE UNIQUE INDEX change_requests_latent_incident ON change_requests (latent_incident_id);
