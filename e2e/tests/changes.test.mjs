@@ -9,7 +9,8 @@
 // freeze announced with too little notice. The change calendar's month view shows the RFC and
 // the Sunday windows, its service filter keeps or hides the RFC, and its iCalendar link
 // downloads a text/calendar file naming the RFC. A partner sees its own organization's RFC on
-// the portal and not the operator's; another partner does not see it.
+// the portal and not the operator's; another partner does not see it. The latent RFC report
+// shows the emergency repair of the demo's P1 incident, filed on time.
 //
 // The rules themselves (deadlines, lead times, holidays, freezes, notices) are covered by the
 // integration tests (crates/app/tests/it/{changes,cab,freezes,change_calendar}.rs). Words the
@@ -244,7 +245,16 @@ describe('change management', { timeout: 240_000 }, () => {
     assert.ok(!(await manager.locator('[data-testid=freezes]').innerText()).includes('Hurried freeze'));
   });
 
-  test('5. the month calendar shows the RFC and the windows, filters by service, exports iCalendar', async (t) => {
+  test('5. the latent RFC report shows the demo\'s emergency repair of its P1, filed on time', async () => {
+    assert.equal((await manager.goto(`${base}/console/changes/latent`)).status(), 200);
+    const row = manager.locator('[data-testid=latent-report] tbody tr', { hasText: 'renewed viewer TLS certificate' });
+    assert.equal(await row.count(), 1);
+    const text = await row.innerText();
+    assert.match(text, /INC-\d+/, 'the incident it repaired');
+    assert.ok(text.includes(msg('latent-state-filed_on_time')), text);
+  });
+
+  test('6. the month calendar shows the RFC and the windows, filters by service, exports iCalendar', async (t) => {
     if (!number) return t.skip('needs the RFC of step 1');
     const url = `${base}/console/changes/calendar?view=month&date=${when}`;
     assert.equal((await manager.goto(url)).status(), 200);
@@ -276,7 +286,7 @@ describe('change management', { timeout: 240_000 }, () => {
     assert.ok(ics.includes(number), `the RFC's number in the export`);
   });
 
-  test('6. a partner sees its own RFC on the portal, not another organization\'s', async () => {
+  test('7. a partner sees its own RFC on the portal, not another organization\'s', async () => {
     const hhs = await signedIn(HHS);
     assert.equal((await hhs.goto(`${base}/changes`)).status(), 200);
     const mine = await hhs.locator('main').innerText();

@@ -442,9 +442,10 @@ pub async fn load(db: &Db) -> anyhow::Result<()> {
     let upcoming_maintenance = demo_status_page(&mut tx, &service_ids, &org_ids).await?;
     demo_configuration_items(&mut tx, &service_ids, &org_ids).await?;
     demo_problems(&mut tx, db.backend(), &org_ids, group_ids["T2"]).await?;
-    demo_major_incident(&mut tx, db.backend(), &org_ids).await?;
+    let major_incident = demo_major_incident(&mut tx, db.backend(), &org_ids).await?;
     demo_problem_trend(&mut tx, db.backend(), &org_ids).await?;
     demo_changes(&mut tx, db.backend(), &org_ids, upcoming_maintenance).await?;
+    demo_latent_rfc(&mut tx, db.backend(), &org_ids, major_incident).await?;
     append(
         &mut tx,
         &actor,
@@ -1781,7 +1782,7 @@ async fn demo_major_incident(
     tx: &mut store::Conn,
     backend: store::Backend,
     orgs: &std::collections::HashMap<String, i64>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<(i64, jiff::Timestamp)> {
     use domain::ticket::Channel;
     let at = |t: jiff::Timestamp| domain::time::to_db(t);
     let mins = jiff::SignedDuration::from_mins;
@@ -2062,7 +2063,7 @@ async fn demo_major_incident(
     store::major_incident_reports::release(tx, ticket, coordinator).await?;
     let cpc = person_id(tx, "cpc@hhs.example").await?;
     store::major_incident_reports::request_copy(tx, ticket, cpc, orgs["HHS"]).await?;
-    Ok(())
+    Ok((ticket, created))
 }
 
 /// A notice of the demo's major incident: key, kind, due, sent, sent by (person, actor;
@@ -2295,10 +2296,8 @@ async fn raise_demo_rfc(
     policy: &domain::change_schedule::ChangePolicy,
     rfc: &DemoRfc<'_>,
 ) -> anyhow::Result<(store::tickets::Ticket, store::changes::Record)> {
-    use domain::ticket::{Channel, Draft, TicketKind};
     let actor = Actor::system("demo");
     let at = |t: jiff::Timestamp| domain::time::to_db(t);
-    let reporter = person_id(tx, rfc.reporter).await?;
     let mut services = Vec::new();
     for code in rfc.services {
         services.push(
@@ -2314,58 +2313,9 @@ async fn raise_demo_rfc(
     let earliest =
         policy.earliest_implementation(rfc.submitted_at, rfc.kind, rfc.impact, rfc.notice_rule)?;
     let users_affected = !rfc.users_affected_how.is_empty();
-    let new = store::tickets::NewTicket {
-        kind: TicketKind::Change,
-        organization_id: orgs[rfc.organization],
-        service_id: services.first().copied(),
-        subcategory_id: None,
-        reporter_id: reporter,
-        on_behalf_of_id: None,
-        priority: domain::ticket::default_priority(rfc.impact, rfc.urgency),
-        draft: Draft {
-            summary: rfc.summary.into(),
-            details: rfc.description.into(),
-            impact: rfc.impact,
-            urgency: rfc.urgency,
-            configuration_item: rfc.items.first().map(|c| c.to_string()),
-            first_occurrence: None,
-            service_impact: None,
-            user_impact: users_affected.then(|| rfc.users_affected_how.to_owned()),
-            troubleshooting: None,
-            workaround: None,
-            no_workaround: false,
-            partner_references: Vec::new(),
-            custom: Vec::new(),
-        },
-        support_group_id: None,
-        channel: match rfc.origin {
-            domain::change::ChangeOrigin::Partner => Channel::Portal,
-            domain::change::ChangeOrigin::Operator => Channel::Api,
-        },
-        policy_pack_id: None,
-        sla: Default::default(),
-        created_at: rfc.submitted_at,
-    };
-    let reservation = store::tickets::reserve(tx, backend, &[TicketKind::Change]).await?;
-    let mut chain = reservation.chain;
-    let id = store::tickets::insert_with_companions(
-        tx,
-        backend,
-        &actor,
-        &new,
-        &reservation.tickets[0],
-        &mut chain,
-        &store::tickets::Companions {
-            audit_action: "ticket.create",
-            audit_detail: json!({"kind": "change", "priority": new.priority}),
-            mails: &[],
-            job_kind: web::sla::SLA_JOB,
-            jobs: &[],
-        },
-    )
-    .await?
-    .id;
-    let ticket = store::tickets::get(tx, &web::sla::everything(), id).await?;
+    let ticket =
+        insert_demo_change_ticket(tx, backend, orgs, rfc, services.first().copied()).await?;
+    let id = ticket.id;
     let partner = rfc.origin == domain::change::ChangeOrigin::Partner;
     let spoc = match rfc.partner_spoc {
         Some(email) => Some(person_id(tx, email).await?),
@@ -2456,6 +2406,73 @@ async fn raise_demo_rfc(
     )
     .await?;
     Ok((ticket, record))
+}
+
+/// The change ticket (CHG-) of a demo RFC, as it was opened at `rfc.submitted_at`.
+async fn insert_demo_change_ticket(
+    tx: &mut store::Conn,
+    backend: store::Backend,
+    orgs: &std::collections::HashMap<String, i64>,
+    rfc: &DemoRfc<'_>,
+    service_id: Option<i64>,
+) -> anyhow::Result<store::tickets::Ticket> {
+    use domain::ticket::{Channel, Draft, TicketKind};
+    let actor = Actor::system("demo");
+    let reporter = person_id(tx, rfc.reporter).await?;
+    let new = store::tickets::NewTicket {
+        kind: TicketKind::Change,
+        organization_id: orgs[rfc.organization],
+        service_id,
+        subcategory_id: None,
+        reporter_id: reporter,
+        on_behalf_of_id: None,
+        priority: domain::ticket::default_priority(rfc.impact, rfc.urgency),
+        draft: Draft {
+            summary: rfc.summary.into(),
+            details: rfc.description.into(),
+            impact: rfc.impact,
+            urgency: rfc.urgency,
+            configuration_item: rfc.items.first().map(|c| c.to_string()),
+            first_occurrence: None,
+            service_impact: None,
+            user_impact: (!rfc.users_affected_how.is_empty())
+                .then(|| rfc.users_affected_how.to_owned()),
+            troubleshooting: None,
+            workaround: None,
+            no_workaround: false,
+            partner_references: Vec::new(),
+            custom: Vec::new(),
+        },
+        support_group_id: None,
+        channel: match rfc.origin {
+            domain::change::ChangeOrigin::Partner => Channel::Portal,
+            domain::change::ChangeOrigin::Operator => Channel::Api,
+        },
+        policy_pack_id: None,
+        sla: Default::default(),
+        created_at: rfc.submitted_at,
+    };
+    let reservation = store::tickets::reserve(tx, backend, &[TicketKind::Change]).await?;
+    let mut chain = reservation.chain;
+    let id = store::tickets::insert_with_companions(
+        tx,
+        backend,
+        &actor,
+        &new,
+        &reservation.tickets[0],
+        &mut chain,
+        &store::tickets::Companions {
+            audit_action: "ticket.create",
+            audit_detail: json!({"kind": "change", "priority": new.priority}),
+            mails: &[],
+            job_kind: web::sla::SLA_JOB,
+            jobs: &[],
+        },
+    )
+    .await?
+    .id;
+    let ticket = store::tickets::get(tx, &web::sla::everything(), id).await?;
+    Ok(ticket)
 }
 
 /// Records a weekly CAB decision (on an RFC or a template) at a past meeting, its notice
@@ -2835,6 +2852,133 @@ async fn demo_changes(
             exception_procedure: "Call the HHS single point of contact, Casey Point (cpc@hhs.example).",
             declared_by: hhs_spoc,
             service_ids: &[feeds],
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// The emergency repair of the demo's major incident (P1): done first, the new viewer
+/// certificate installed an hour and a half after the incident was raised, and its latent
+/// RFC filed six hours later, well within the 24 hours.
+async fn demo_latent_rfc(
+    tx: &mut store::Conn,
+    backend: store::Backend,
+    orgs: &std::collections::HashMap<String, i64>,
+    (incident, raised): (i64, jiff::Timestamp),
+) -> anyhow::Result<()> {
+    use domain::change::{ChangeOrigin, ChangeType};
+    use domain::change_schedule::NoticeRule;
+    let at = |t: jiff::Timestamp| domain::time::to_db(t);
+    let actor = Actor::system("demo");
+    let implemented = raised + jiff::SignedDuration::from_mins(90);
+    let filed = implemented + jiff::SignedDuration::from_hours(6);
+    let due = domain::change::latent_rfc_due(implemented);
+    let repaired = store::tickets::get(tx, &web::sla::everything(), incident).await?;
+    let what =
+        "Installed the renewed viewer TLS certificate and restarted the viewer's web servers.";
+    let rfc = DemoRfc {
+        organization: "HHS",
+        reporter: "lead@operator.example",
+        kind: ChangeType::EmergencyRepair,
+        origin: ChangeOrigin::Operator,
+        template_id: None,
+        summary: "Emergency repair: renewed viewer TLS certificate",
+        description: what,
+        reason: "The viewer's TLS certificate had expired: the viewer was unavailable at every organization (P1).",
+        impact: repaired.impact,
+        urgency: repaired.urgency,
+        risk: "medium",
+        notice_rule: NoticeRule::None,
+        users_affected_how: "",
+        outage: None,
+        services: &[],
+        items: &["cert-viewer-tls"],
+        requested: (
+            implemented,
+            implemented + jiff::SignedDuration::from_mins(20),
+        ),
+        product_category: "Certificates",
+        implementer: "Morgan Lead with the operator infrastructure team",
+        implementation_plan: "Import the renewed certificate, switch the web servers to it, restart them one at a time, check the viewer from a partner network.",
+        backout_plan: "None needed: the expired certificate cannot be used again; restart with the renewed one.",
+        partner_approval: "",
+        partner_spoc: None,
+        presenter: None,
+        submitted_at: implemented,
+    };
+    let ticket = insert_demo_change_ticket(tx, backend, orgs, &rfc, repaired.service_id).await?;
+    let services: Vec<i64> = repaired.service_id.into_iter().collect();
+    let path = serde_json::to_string(&domain::change::default_promotion_path())?;
+    store::change_outcomes::insert_implemented(
+        tx,
+        &store::change_outcomes::NewImplemented {
+            ticket_id: ticket.id,
+            change_type: rfc.kind.as_str(),
+            origin: rfc.origin.as_str(),
+            notice_rule: rfc.notice_rule.as_str(),
+            implemented_at: &at(implemented),
+            implementer: rfc.implementer,
+            promotion_path: &path,
+            latent_due_at: Some(&at(due)),
+            latent_incident_id: Some(incident),
+            outcome: None,
+            outcome_notes: None,
+            partner_reported: false,
+            service_ids: &services,
+        },
+    )
+    .await?;
+    let item = store::problems::item_id_by_code(tx, "cert-viewer-tls")
+        .await?
+        .context("demo configuration item")?;
+    store::problems::add_item(tx, ticket.id, item).await?;
+    store::tickets::add_link(tx, incident, ticket.id, domain::ticket::LinkKind::FixedBy).await?;
+    store::tickets::add_event(
+        tx,
+        incident,
+        &actor,
+        "emergency_change",
+        true,
+        Some(what),
+        json!({"change": ticket.number, "implemented_at": at(implemented),
+               "implementer": rfc.implementer, "due_at": at(due)}),
+    )
+    .await?;
+    store::tickets::add_event(
+        tx,
+        ticket.id,
+        &actor,
+        "latent_rfc",
+        true,
+        None,
+        json!({"incident": repaired.number, "implemented_at": at(implemented), "due_at": at(due)}),
+    )
+    .await?;
+    store::change_outcomes::file_latent(
+        tx,
+        ticket.id,
+        &store::change_outcomes::LatentFiling {
+            reason: rfc.reason,
+            notice_required: false,
+            notice_rule: rfc.notice_rule.as_str(),
+            disaster_recovery_exists: true,
+            training_documents_exist: true,
+            tested_in_lower_environments: false,
+            risk: rfc.risk,
+            users_affected: true,
+            users_affected_how: "Viewer sessions were restarted.",
+            outage_required: false,
+            outage_start: None,
+            outage_end: None,
+            requested_start: &at(rfc.requested.0),
+            requested_end: &at(rfc.requested.1),
+            product_category: rfc.product_category,
+            implementer: rfc.implementer,
+            implementation_plan: rfc.implementation_plan,
+            backout_plan: rfc.backout_plan,
+            late_reason: None,
+            filed_at: &at(filed),
         },
     )
     .await?;
