@@ -1,6 +1,6 @@
 // Shared helpers for the end-to-end tests.
 import { spawn, execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -133,4 +133,18 @@ export async function signIn(page, baseUrl, email, password = DEMO_PASSWORD) {
   await page.waitForSelector('#password');
   await page.fill('#password', password);
   await page.click('form:has(#password) button[type=submit]');
+}
+
+/** Messages of one locale from all its Fluent files under crates/web/locales (simple
+ * messages: `key = text`), so that tests read the words the pages show. */
+export function loadMessages(locale) {
+  const dir = join(E2E_DIR, '..', 'crates/web/locales', locale);
+  const messages = new Map();
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.ftl'))) {
+    for (const line of readFileSync(join(dir, file), 'utf8').split('\n')) {
+      const m = line.match(/^([a-z][\w-]*) = (.*)$/);
+      if (m) messages.set(m[1], m[2]);
+    }
+  }
+  return messages;
 }

@@ -16,11 +16,10 @@
 // integration tests (crates/app/tests/it/{changes,cab,freezes,change_calendar}.rs). Words the
 // pages show are read from crates/web/locales/en/*.ftl rather than retyped.
 import { strict as assert } from 'node:assert';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, rmSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import {
-  E2E_DIR, TRIAGE_BIN, freePort, launchBrowser, signIn, startTriage, stopProcess, tempDir, triageEnv,
+  TRIAGE_BIN, loadMessages, freePort, launchBrowser, signIn, startTriage, stopProcess, tempDir, triageEnv,
 } from '../lib.mjs';
 
 const MANAGER = 'change@operator.example'; // Chris Change: change manager, English
@@ -33,20 +32,6 @@ const DEMO_HL7_RFC = 'Upgrade the HL7 interface engine to version 5.2';
 const SUMMARY = 'Renew the viewer TLS certificate (e2e)';
 
 // ---- words as the pages say them ---------------------------------------------------------
-
-const LOCALES = join(E2E_DIR, '..', 'crates/web/locales');
-
-/** Messages of one locale from all its Fluent files (simple messages: `key = text`). */
-function loadMessages(locale) {
-  const messages = new Map();
-  for (const file of readdirSync(join(LOCALES, locale)).filter((f) => f.endsWith('.ftl'))) {
-    for (const line of readFileSync(join(LOCALES, locale, file), 'utf8').split('\n')) {
-      const m = line.match(/^([a-z][\w-]*) = (.*)$/);
-      if (m) messages.set(m[1], m[2]);
-    }
-  }
-  return messages;
-}
 
 const EN = loadMessages('en');
 
