@@ -2,8 +2,8 @@
 //! fresh database (SQLite, or PostgreSQL when TRIAGE_TEST_DATABASE_URL is set).
 mod api_errors;
 mod audit;
-mod change_calendar;
 mod cab;
+mod change_calendar;
 mod change_implementation;
 mod changes;
 mod cmdb;
