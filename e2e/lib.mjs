@@ -148,3 +148,17 @@ export function loadMessages(locale) {
   }
   return messages;
 }
+
+/**
+ * Click a form's submit button and wait until the page it leads to has loaded (a new
+ * document: the form pages answer a POST with a page at the same address). Resolves to the
+ * POST's own response (a redirect's 303, or the page with its status).
+ */
+export async function submit(page, button) {
+  const [response] = await Promise.all([
+    page.waitForResponse((r) => r.request().method() === 'POST' && r.request().isNavigationRequest()),
+    page.waitForEvent('load'),
+    button.click(),
+  ]);
+  return response;
+}

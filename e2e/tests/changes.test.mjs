@@ -19,7 +19,7 @@ import { strict as assert } from 'node:assert';
 import { existsSync, rmSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import {
-  TRIAGE_BIN, loadMessages, freePort, launchBrowser, signIn, startTriage, stopProcess, tempDir, triageEnv,
+  TRIAGE_BIN, loadMessages, freePort, launchBrowser, signIn, submit, startTriage, stopProcess, tempDir, triageEnv,
 } from '../lib.mjs';
 
 const MANAGER = 'change@operator.example'; // Chris Change: change manager, English
@@ -96,15 +96,6 @@ describe('change management', { timeout: 240_000 }, () => {
     return page;
   }
 
-  /** Click a submit button and wait for the page its POST leads to. */
-  async function submit(page, button) {
-    const [response] = await Promise.all([
-      page.waitForResponse((r) => r.request().method() === 'POST' && r.request().isNavigationRequest()),
-      page.waitForEvent('load'),
-      button.click(),
-    ]);
-    return response;
-  }
 
   const field = (page, key) => page.getByLabel(msg(key), { exact: false }).first();
 

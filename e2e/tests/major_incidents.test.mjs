@@ -15,7 +15,7 @@ import { strict as assert } from 'node:assert';
 import { existsSync, rmSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import {
-  TRIAGE_BIN, loadMessages, freePort, launchBrowser, signIn, startTriage, stopProcess, tempDir, triageEnv,
+  TRIAGE_BIN, loadMessages, freePort, launchBrowser, signIn, submit, startTriage, stopProcess, tempDir, triageEnv,
 } from '../lib.mjs';
 
 const AGENT = 'agent2@operator.example'; // tier 2, prefers English
@@ -75,15 +75,6 @@ describe('major incident', { timeout: 180_000 }, () => {
     return page;
   }
 
-  /** Click a submit button and wait for the page its POST leads to. */
-  async function submit(page, button) {
-    const [response] = await Promise.all([
-      page.waitForResponse((r) => r.request().method() === 'POST' && r.request().isNavigationRequest()),
-      page.waitForEvent('load'),
-      button.click(),
-    ]);
-    return response;
-  }
 
   /** The rows of a table as arrays of cell texts. */
   function rows(table) {

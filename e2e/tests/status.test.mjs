@@ -16,7 +16,7 @@ import { strict as assert } from 'node:assert';
 import { existsSync, rmSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import {
-  TRIAGE_BIN, loadMessages, freePort, launchBrowser, signIn, startTriage, stopProcess, tempDir, triageEnv,
+  TRIAGE_BIN, loadMessages, freePort, launchBrowser, signIn, submit, startTriage, stopProcess, tempDir, triageEnv,
 } from '../lib.mjs';
 
 const ADMIN = 'admin@operator.example';
@@ -95,14 +95,6 @@ describe('status page subscriptions', { timeout: 180_000 }, () => {
     return page;
   }
 
-  async function submit(page, button) {
-    const [response] = await Promise.all([
-      page.waitForResponse((r) => r.request().method() === 'POST' && r.request().isNavigationRequest()),
-      page.waitForEvent('load'),
-      button.click(),
-    ]);
-    return response;
-  }
 
   /** The messages to `to` in the admin outbox, newest first: subject and raw text. */
   async function mailTo(to) {
