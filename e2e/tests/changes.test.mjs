@@ -96,7 +96,6 @@ describe('change management', { timeout: 240_000 }, () => {
     return page;
   }
 
-
   const field = (page, key) => page.getByLabel(msg(key), { exact: false }).first();
 
   test('1. the change manager submits an RFC; a missing back-out plan is named first', async () => {

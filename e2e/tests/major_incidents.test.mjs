@@ -75,7 +75,6 @@ describe('major incident', { timeout: 180_000 }, () => {
     return page;
   }
 
-
   /** The rows of a table as arrays of cell texts. */
   function rows(table) {
     return table.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent.trim())));

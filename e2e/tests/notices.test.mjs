@@ -116,7 +116,6 @@ describe('mail templates, distribution lists and notices', { timeout: 180_000 },
     assert.equal(res.status(), status, `GET ${path}`);
   }
 
-
   /** The rows of the table right after the <h2> saying `heading`, as arrays of cell texts. */
   async function tableAfter(page, heading) {
     const table = page.locator('h2', { hasText: new RegExp(`^${escapeRe(heading)}`) })

@@ -95,7 +95,6 @@ describe('status page subscriptions', { timeout: 180_000 }, () => {
     return page;
   }
 
-
   /** The messages to `to` in the admin outbox, newest first: subject and raw text. */
   async function mailTo(to) {
     const page = await newPage(ADMIN);
