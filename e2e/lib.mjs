@@ -1,6 +1,6 @@
 // Shared helpers for the end-to-end tests.
 import { spawn, execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -133,4 +133,32 @@ export async function signIn(page, baseUrl, email, password = DEMO_PASSWORD) {
   await page.waitForSelector('#password');
   await page.fill('#password', password);
   await page.click('form:has(#password) button[type=submit]');
+}
+
+/** Messages of one locale from all its Fluent files under crates/web/locales (simple
+ * messages: `key = text`), so that tests read the words the pages show. */
+export function loadMessages(locale) {
+  const dir = join(E2E_DIR, '..', 'crates/web/locales', locale);
+  const messages = new Map();
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.ftl'))) {
+    for (const line of readFileSync(join(dir, file), 'utf8').split('\n')) {
+      const m = line.match(/^([a-z][\w-]*) = (.*)$/);
+      if (m) messages.set(m[1], m[2]);
+    }
+  }
+  return messages;
+}
+
+/**
+ * Click a form's submit button and wait until the page it leads to has loaded (a new
+ * document: the form pages answer a POST with a page at the same address). Resolves to the
+ * POST's own response (a redirect's 303, or the page with its status).
+ */
+export async function submit(page, button) {
+  const [response] = await Promise.all([
+    page.waitForResponse((r) => r.request().method() === 'POST' && r.request().isNavigationRequest()),
+    page.waitForEvent('load'),
+    button.click(),
+  ]);
+  return response;
 }

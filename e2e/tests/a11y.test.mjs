@@ -17,6 +17,8 @@ const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
 const ADMIN = 'admin@operator.example';
 const CLINICIAN = 'clinician@hhs.example';
 const AGENT = 'agent1@operator.example';
+const CHANGE_MANAGER = 'change@operator.example';
+const PARTNER = 'cpc@hhs.example';
 
 /** Inject axe-core into the current document and run it with the WCAG 2.1 A/AA tags. */
 async function runAxe(page) {
@@ -49,7 +51,7 @@ function formatViolations(label, violations) {
 }
 
 describe('accessibility (axe-core, WCAG 2.1 AA)', { timeout: 300_000 }, () => {
-  let dir, triage, browser, base, anon, admin, clinician, agent;
+  let dir, triage, browser, base, anon, admin, clinician, agent, manager, partner;
   const report = [];
 
   before(async () => {
@@ -63,7 +65,9 @@ describe('accessibility (axe-core, WCAG 2.1 AA)', { timeout: 300_000 }, () => {
     admin = await (await browser.newContext()).newPage();
     clinician = await (await browser.newContext()).newPage();
     agent = await (await browser.newContext()).newPage();
-    for (const [page, email] of [[admin, ADMIN], [clinician, CLINICIAN], [agent, AGENT]]) {
+    manager = await (await browser.newContext()).newPage();
+    partner = await (await browser.newContext()).newPage();
+    for (const [page, email] of [[admin, ADMIN], [clinician, CLINICIAN], [agent, AGENT], [manager, CHANGE_MANAGER], [partner, PARTNER]]) {
       await signIn(page, base, email);
       await page.waitForURL(`${base}/`);
       await page.locator('[data-testid=whoami]').waitFor();
@@ -211,6 +215,48 @@ describe('accessibility (axe-core, WCAG 2.1 AA)', { timeout: 300_000 }, () => {
     test(`${path} (agent)`, async (t) => {
       await visit(agent, path);
       await check(t, `${path} (agent)`, agent);
+    });
+  }
+
+  // --- Change management (demo RFCs: CHG-000003 is the viewer upgrade scheduled with an
+  // outage, CHG-000001 the HL7 engine upgrade on the next CAB's agenda) ----------------------
+  for (const path of ['/console/changes', '/console/changes/new', '/console/changes/CHG-000003',
+    '/console/changes/CHG-000003/approvals', '/console/changes/CHG-000003/implementation',
+    '/console/change-templates', '/console/cab', '/console/freezes', '/console/changes/latent']) {
+    test(`changes: ${path} (agent)`, async (t) => {
+      await visit(agent, path);
+      await check(t, `${path} (agent)`, agent);
+    });
+    test(`changes: ${path} (change manager)`, async (t) => {
+      await visit(manager, path);
+      await check(t, `${path} (change manager)`, manager);
+    });
+  }
+
+  for (const who of ['agent', 'change manager']) {
+    test(`changes: the next CAB meeting's agenda (${who})`, async (t) => {
+      const page = who === 'agent' ? agent : manager;
+      await visit(page, '/console/changes/CHG-000001');
+      const date = (await page.locator('[data-testid=change-cab]').innerText()).match(/\d{4}-\d{2}-\d{2}/)[0];
+      await visit(page, `/console/cab/${date}`);
+      await check(t, `/console/cab/${date} (${who})`, page);
+    });
+  }
+
+  test('changes: the RFC form refused (422, error shown) (change manager)', async (t) => {
+    await visit(manager, '/console/changes/new');
+    await Promise.all([
+      manager.waitForResponse((r) => r.request().method() === 'POST' && r.status() === 422),
+      manager.click('[data-testid=submit-change]'),
+    ]);
+    await manager.locator('[data-testid=change-error]').waitFor();
+    await check(t, 'RFC form with errors', manager);
+  });
+
+  for (const path of ['/changes', '/changes/new', '/changes/report', '/freezes', '/changes/CHG-000002']) {
+    test(`changes: ${path} (partner)`, async (t) => {
+      await visit(partner, path);
+      await check(t, `${path} (partner)`, partner);
     });
   }
 

@@ -12,11 +12,10 @@
 // covered by the integration tests (crates/app/tests/it/major_incidents.rs). Words the pages
 // show are read from crates/web/locales/en/*.ftl rather than retyped.
 import { strict as assert } from 'node:assert';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, rmSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import {
-  E2E_DIR, TRIAGE_BIN, freePort, launchBrowser, signIn, startTriage, stopProcess, tempDir, triageEnv,
+  TRIAGE_BIN, loadMessages, freePort, launchBrowser, signIn, submit, startTriage, stopProcess, tempDir, triageEnv,
 } from '../lib.mjs';
 
 const AGENT = 'agent2@operator.example'; // tier 2, prefers English
@@ -28,20 +27,6 @@ const VENDOR = { name: 'Pat Vendor', email: 'pat.vendor@viewer-vendor.example', 
 const EDITED_SUBJECT = 'Viewer slowness: update (sent early, e2e)';
 
 // ---- words as the pages say them ---------------------------------------------------------
-
-const LOCALES = join(E2E_DIR, '..', 'crates/web/locales');
-
-/** Messages of one locale from all its Fluent files (simple messages: `key = text`). */
-function loadMessages(locale) {
-  const messages = new Map();
-  for (const file of readdirSync(join(LOCALES, locale)).filter((f) => f.endsWith('.ftl'))) {
-    for (const line of readFileSync(join(LOCALES, locale, file), 'utf8').split('\n')) {
-      const m = line.match(/^([a-z][\w-]*) = (.*)$/);
-      if (m) messages.set(m[1], m[2]);
-    }
-  }
-  return messages;
-}
 
 const EN = loadMessages('en');
 
@@ -88,16 +73,6 @@ describe('major incident', { timeout: 180_000 }, () => {
       }
     });
     return page;
-  }
-
-  /** Click a submit button and wait for the page its POST leads to. */
-  async function submit(page, button) {
-    const [response] = await Promise.all([
-      page.waitForResponse((r) => r.request().method() === 'POST' && r.request().isNavigationRequest()),
-      page.waitForEvent('load'),
-      button.click(),
-    ]);
-    return response;
   }
 
   /** The rows of a table as arrays of cell texts. */

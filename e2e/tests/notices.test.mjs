@@ -15,7 +15,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
-  E2E_DIR, TRIAGE_BIN, freePort, launchBrowser, signIn, startTriage, stopProcess, tempDir, triageEnv,
+  E2E_DIR, TRIAGE_BIN, freePort, launchBrowser, signIn, submit, startTriage, stopProcess, tempDir, triageEnv,
 } from '../lib.mjs';
 
 const ADMIN = 'admin@operator.example';
@@ -114,20 +114,6 @@ describe('mail templates, distribution lists and notices', { timeout: 180_000 },
   async function visit(page, path, status = 200) {
     const res = await page.goto(`${base}${path}`);
     assert.equal(res.status(), status, `GET ${path}`);
-  }
-
-  /**
-   * Click a form's submit button and wait until the page it leads to has loaded (a new
-   * document: the form pages answer a POST with a page at the same address). Resolves to
-   * the POST's own response (a redirect's 303, or the page with its status).
-   */
-  async function submit(page, button) {
-    const [response] = await Promise.all([
-      page.waitForResponse((r) => r.request().method() === 'POST' && r.request().isNavigationRequest()),
-      page.waitForEvent('load'),
-      button.click(),
-    ]);
-    return response;
   }
 
   /** The rows of the table right after the <h2> saying `heading`, as arrays of cell texts. */

@@ -439,11 +439,13 @@ pub async fn load(db: &Db) -> anyhow::Result<()> {
         store::catalogue::save_canned_response(&mut tx, &canned).await?;
     }
     demo_tickets(&mut tx, db.backend(), &org_ids).await?;
-    demo_status_page(&mut tx, &service_ids, &org_ids).await?;
+    let upcoming_maintenance = demo_status_page(&mut tx, &service_ids, &org_ids).await?;
     demo_configuration_items(&mut tx, &service_ids, &org_ids).await?;
     demo_problems(&mut tx, db.backend(), &org_ids, group_ids["T2"]).await?;
-    demo_major_incident(&mut tx, db.backend(), &org_ids).await?;
+    let major_incident = demo_major_incident(&mut tx, db.backend(), &org_ids).await?;
     demo_problem_trend(&mut tx, db.backend(), &org_ids).await?;
+    demo_changes(&mut tx, db.backend(), &org_ids, upcoming_maintenance).await?;
+    demo_latent_rfc(&mut tx, db.backend(), &org_ids, major_incident).await?;
     append(
         &mut tx,
         &actor,
@@ -719,7 +721,7 @@ async fn demo_status_page(
     tx: &mut store::Conn,
     service_ids: &std::collections::HashMap<&str, i64>,
     org_ids: &std::collections::HashMap<String, i64>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<i64> {
     use jiff::SignedDuration as D;
     use store::status_page as sp;
     let now = domain::time::now();
@@ -1280,7 +1282,7 @@ async fn demo_status_page(
         sp::record_notice(tx, event, "before:7d", 0).await?;
     }
     sp::bump(tx).await?;
-    Ok(())
+    Ok(upcoming)
 }
 
 /// (code, kind, name EN, name FR, service, owner, environment, site)
@@ -1780,7 +1782,7 @@ async fn demo_major_incident(
     tx: &mut store::Conn,
     backend: store::Backend,
     orgs: &std::collections::HashMap<String, i64>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<(i64, jiff::Timestamp)> {
     use domain::ticket::Channel;
     let at = |t: jiff::Timestamp| domain::time::to_db(t);
     let mins = jiff::SignedDuration::from_mins;
@@ -2061,7 +2063,7 @@ async fn demo_major_incident(
     store::major_incident_reports::release(tx, ticket, coordinator).await?;
     let cpc = person_id(tx, "cpc@hhs.example").await?;
     store::major_incident_reports::request_copy(tx, ticket, cpc, orgs["HHS"]).await?;
-    Ok(())
+    Ok((ticket, created))
 }
 
 /// A notice of the demo's major incident: key, kind, due, sent, sent by (person, actor;
@@ -2253,5 +2255,732 @@ async fn demo_problem_trend(
         )
         .await?;
     }
+    Ok(())
+}
+
+/// What a demo RFC is raised with.
+struct DemoRfc<'a> {
+    organization: &'a str,
+    reporter: &'a str,
+    kind: domain::change::ChangeType,
+    origin: domain::change::ChangeOrigin,
+    template_id: Option<i64>,
+    summary: &'a str,
+    description: &'a str,
+    reason: &'a str,
+    impact: i64,
+    urgency: i64,
+    risk: &'a str,
+    notice_rule: domain::change_schedule::NoticeRule,
+    users_affected_how: &'a str,
+    outage: Option<(jiff::Timestamp, jiff::Timestamp)>,
+    services: &'a [&'a str],
+    items: &'a [&'a str],
+    requested: (jiff::Timestamp, jiff::Timestamp),
+    product_category: &'a str,
+    implementer: &'a str,
+    implementation_plan: &'a str,
+    backout_plan: &'a str,
+    partner_approval: &'a str,
+    partner_spoc: Option<&'a str>,
+    presenter: Option<&'a str>,
+    submitted_at: jiff::Timestamp,
+}
+
+/// Raises an RFC as it was submitted at `submitted_at`: its change ticket (CHG-), record,
+/// services, configuration items and timeline entry. Returns the ticket and its record.
+async fn raise_demo_rfc(
+    tx: &mut store::Conn,
+    backend: store::Backend,
+    orgs: &std::collections::HashMap<String, i64>,
+    policy: &domain::change_schedule::ChangePolicy,
+    rfc: &DemoRfc<'_>,
+) -> anyhow::Result<(store::tickets::Ticket, store::changes::Record)> {
+    let actor = Actor::system("demo");
+    let at = |t: jiff::Timestamp| domain::time::to_db(t);
+    let mut services = Vec::new();
+    for code in rfc.services {
+        services.push(
+            store::changes::service_id_by_code(tx, code)
+                .await?
+                .with_context(|| format!("demo service {code}"))?,
+        );
+    }
+    let cab = match rfc.kind.needs_cab() {
+        true => Some(policy.cab_for(rfc.submitted_at)?),
+        false => None,
+    };
+    let earliest =
+        policy.earliest_implementation(rfc.submitted_at, rfc.kind, rfc.impact, rfc.notice_rule)?;
+    let users_affected = !rfc.users_affected_how.is_empty();
+    let ticket =
+        insert_demo_change_ticket(tx, backend, orgs, rfc, services.first().copied()).await?;
+    let id = ticket.id;
+    let partner = rfc.origin == domain::change::ChangeOrigin::Partner;
+    let spoc = match rfc.partner_spoc {
+        Some(email) => Some(person_id(tx, email).await?),
+        None => None,
+    };
+    let presenter = match rfc.presenter {
+        Some(email) => Some(person_id(tx, email).await?),
+        None => None,
+    };
+    let submitted = at(rfc.submitted_at);
+    let record = store::changes::Record {
+        ticket_id: id,
+        change_type: rfc.kind.as_str().into(),
+        status: domain::change::ChangeStatus::Submitted.as_str().into(),
+        origin: rfc.origin.as_str().into(),
+        template_id: rfc.template_id,
+        reason: rfc.reason.into(),
+        notice_required: (rfc.notice_rule != domain::change_schedule::NoticeRule::None) as i64,
+        notice_rule: rfc.notice_rule.as_str().into(),
+        disaster_recovery_exists: 1,
+        training_documents_exist: 1,
+        tested_in_lower_environments: 1,
+        risk: rfc.risk.into(),
+        users_affected: users_affected as i64,
+        users_affected_how: rfc.users_affected_how.into(),
+        outage_required: rfc.outage.is_some() as i64,
+        outage_start: rfc.outage.map(|(start, _)| at(start)),
+        outage_end: rfc.outage.map(|(_, end)| at(end)),
+        requested_start: at(rfc.requested.0),
+        requested_end: at(rfc.requested.1),
+        product_category: rfc.product_category.into(),
+        implementer: rfc.implementer.into(),
+        implementation_plan: rfc.implementation_plan.into(),
+        backout_plan: rfc.backout_plan.into(),
+        partner_approval: if partner {
+            rfc.partner_approval.into()
+        } else {
+            String::new()
+        },
+        partner_spoc_person_id: spoc,
+        presenter_person_id: presenter,
+        submitted_at: submitted.clone(),
+        cab_date: cab.map(|c| c.date.to_string()),
+        earliest_start: Some(at(earliest.at)),
+        window_approved_by: None,
+        window_approved_at: None,
+        window_approval_note: None,
+        ecab_approved_by: None,
+        ecab_approved_at: None,
+        scheduled_start: None,
+        scheduled_end: None,
+        outcome: None,
+        outcome_notes: None,
+        outcome_at: None,
+        implemented_first: 0,
+        implemented_at: None,
+        latent_due_at: None,
+        latent_reminders_sent: 0,
+        partner_reported: 0,
+        status_event_id: None,
+        outage_notice_sent_at: None,
+        promotion_path: serde_json::to_string(&domain::change::default_promotion_path())?,
+        created_at: submitted.clone(),
+        updated_at: submitted,
+    };
+    store::changes::insert(tx, &record).await?;
+    for service in services {
+        store::changes::add_service(tx, id, service).await?;
+    }
+    for code in rfc.items {
+        let item = store::problems::item_id_by_code(tx, code)
+            .await?
+            .with_context(|| format!("demo configuration item {code}"))?;
+        store::problems::add_item(tx, id, item).await?;
+    }
+    if let Some(spoc) = spoc {
+        store::tickets::add_person(tx, id, spoc, "spoc").await?;
+    }
+    store::tickets::add_event(
+        tx,
+        id,
+        &actor,
+        "change_submitted",
+        false,
+        None,
+        json!({"change_type": record.change_type, "origin": record.origin,
+               "cab_date": record.cab_date, "earliest_start": record.earliest_start}),
+    )
+    .await?;
+    Ok((ticket, record))
+}
+
+/// The change ticket (CHG-) of a demo RFC, as it was opened at `rfc.submitted_at`.
+async fn insert_demo_change_ticket(
+    tx: &mut store::Conn,
+    backend: store::Backend,
+    orgs: &std::collections::HashMap<String, i64>,
+    rfc: &DemoRfc<'_>,
+    service_id: Option<i64>,
+) -> anyhow::Result<store::tickets::Ticket> {
+    use domain::ticket::{Channel, Draft, TicketKind};
+    let actor = Actor::system("demo");
+    let reporter = person_id(tx, rfc.reporter).await?;
+    let new = store::tickets::NewTicket {
+        kind: TicketKind::Change,
+        organization_id: orgs[rfc.organization],
+        service_id,
+        subcategory_id: None,
+        reporter_id: reporter,
+        on_behalf_of_id: None,
+        priority: domain::ticket::default_priority(rfc.impact, rfc.urgency),
+        draft: Draft {
+            summary: rfc.summary.into(),
+            details: rfc.description.into(),
+            impact: rfc.impact,
+            urgency: rfc.urgency,
+            configuration_item: rfc.items.first().map(|c| c.to_string()),
+            first_occurrence: None,
+            service_impact: None,
+            user_impact: (!rfc.users_affected_how.is_empty())
+                .then(|| rfc.users_affected_how.to_owned()),
+            troubleshooting: None,
+            workaround: None,
+            no_workaround: false,
+            partner_references: Vec::new(),
+            custom: Vec::new(),
+        },
+        support_group_id: None,
+        channel: match rfc.origin {
+            domain::change::ChangeOrigin::Partner => Channel::Portal,
+            domain::change::ChangeOrigin::Operator => Channel::Api,
+        },
+        policy_pack_id: None,
+        sla: Default::default(),
+        created_at: rfc.submitted_at,
+    };
+    let reservation = store::tickets::reserve(tx, backend, &[TicketKind::Change]).await?;
+    let mut chain = reservation.chain;
+    let id = store::tickets::insert_with_companions(
+        tx,
+        backend,
+        &actor,
+        &new,
+        &reservation.tickets[0],
+        &mut chain,
+        &store::tickets::Companions {
+            audit_action: "ticket.create",
+            audit_detail: json!({"kind": "change", "priority": new.priority}),
+            mails: &[],
+            job_kind: web::sla::SLA_JOB,
+            jobs: &[],
+        },
+    )
+    .await?
+    .id;
+    let ticket = store::tickets::get(tx, &web::sla::everything(), id).await?;
+    Ok(ticket)
+}
+
+/// Records a weekly CAB decision (on an RFC or a template) at a past meeting, its notice
+/// already sent so that the runner sends nothing when the demo starts.
+async fn past_cab_decision(
+    tx: &mut store::Conn,
+    meeting: &domain::change_schedule::CabMeeting,
+    ticket_id: Option<i64>,
+    template_id: Option<i64>,
+    decision: &str,
+    reasons: &str,
+    decided_by: i64,
+) -> anyhow::Result<()> {
+    let meeting_id = store::changes::ensure_meeting(
+        tx,
+        "cab",
+        &meeting.date.to_string(),
+        &domain::time::to_db(meeting.starts_at),
+    )
+    .await?;
+    let id = store::cab::insert_decision(
+        tx,
+        &store::cab::NewDecision {
+            meeting_id,
+            ticket_id,
+            template_id,
+            decision,
+            reasons,
+            decided_by,
+        },
+    )
+    .await?;
+    store::cab::mark_notified(tx, id).await?;
+    store::cab::mark_approvals_sent(tx, meeting_id).await?;
+    if let Some(ticket_id) = ticket_id {
+        store::tickets::add_event(
+            tx,
+            ticket_id,
+            &Actor::system("demo"),
+            "cab_decision",
+            false,
+            None,
+            json!({"cab_date": meeting.date.to_string(), "decision": decision, "reasons": reasons}),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Change management as a change manager finds it: a standard change template approved at
+/// a past CAB and one waiting for the next; two RFCs on the next CAB's agenda that overlap
+/// on the HL7 engine (one from Hamilton Health Sciences, with its internal approval, single
+/// point of contact and presenter); the viewer upgrade authorized and scheduled in the
+/// Sunday window with an outage (the status page's maintenance); one RFC rejected with its
+/// reasons; a freeze declared by the operator and one announced by Hamilton Health
+/// Sciences, both well ahead.
+async fn demo_changes(
+    tx: &mut store::Conn,
+    backend: store::Backend,
+    orgs: &std::collections::HashMap<String, i64>,
+    upcoming_maintenance: i64,
+) -> anyhow::Result<()> {
+    use domain::change::{ChangeOrigin, ChangeStatus, ChangeType};
+    use domain::change_schedule::{ChangePolicy, NoticeRule};
+    let policy = match store::policy_packs::selected(tx).await?.map(|p| p.id) {
+        Some(id) => web::sla::Packs::default()
+            .get(tx, id)
+            .await
+            .map_err(|e| anyhow::anyhow!("policy pack: {}", e.code))?
+            .change_policy()
+            .clone(),
+        None => ChangePolicy::spec_default(
+            domain::calendar::shipped_calendar("business")
+                .context("business calendar")?
+                .clone(),
+        ),
+    };
+    let zone = policy.calendar.time_zone().clone();
+    let now = domain::time::now();
+    let days = |n: i64| jiff::SignedDuration::from_hours(24 * n);
+    let hours = jiff::SignedDuration::from_hours;
+    let actor = Actor::system("demo");
+    let manager = person_id(tx, "change@operator.example").await?;
+    let past = policy.meetings_between(now - days(35), now - hours(2))?;
+    let (Some(last_cab), Some(earlier_cab)) = (past.last(), past.iter().rev().nth(1)) else {
+        anyhow::bail!("no past CAB meetings");
+    };
+
+    // Standard change templates: one approved at a past CAB, one on the next agenda.
+    let template =
+        |code: &str, title_en: &str, title_fr: &str, description: &str| store::changes::Template {
+            id: 0,
+            code: code.into(),
+            title_en: title_en.into(),
+            title_fr: title_fr.into(),
+            service_id: None,
+            service_code: None,
+            description: description.into(),
+            reason: String::new(),
+            risk: "low".into(),
+            impact: 4,
+            urgency: 4,
+            product_category: "Infrastructure".into(),
+            implementer: "Operator infrastructure team".into(),
+            implementation_plan: String::new(),
+            backout_plan: String::new(),
+            status: "draft".into(),
+            approved_at: None,
+            approved_by: None,
+            approved_cab_date: None,
+            created_by: Some(manager),
+            created_at: String::new(),
+            updated_at: String::new(),
+        };
+    let mut patching = template(
+        "viewer-os-patching",
+        "Monthly OS patching of the viewer web servers",
+        "Correctifs mensuels du système d'exploitation des serveurs web du visualiseur",
+        "Apply the month's operating system security updates to the viewer web servers, one server at a time behind the load balancer.",
+    );
+    patching.service_id = store::changes::service_id_by_code(tx, "CHR").await?;
+    patching.reason = "Keep the viewer web servers on supported, patched software.".into();
+    patching.implementation_plan = "1. Drain server 1 from the load balancer. 2. Apply the updates and restart. 3. Check the health page, put it back. 4. Repeat for server 2.".into();
+    patching.backout_plan =
+        "Uninstall the month's updates from the server and restart it before putting it back."
+            .into();
+    let patching_id = store::changes::insert_template(tx, &patching).await?;
+    store::changes::approve_template(tx, patching_id, manager, &earlier_cab.date.to_string())
+        .await?;
+    past_cab_decision(
+        tx,
+        earlier_cab,
+        None,
+        Some(patching_id),
+        "approved",
+        "",
+        manager,
+    )
+    .await?;
+    let mut certificate = template(
+        "hl7-cert-renewal",
+        "Yearly renewal of the HL7 engine's TLS certificate",
+        "Renouvellement annuel du certificat TLS du moteur HL7",
+        "Install the renewed TLS certificate on the HL7 interface engine and restart its listeners.",
+    );
+    certificate.service_id = store::changes::service_id_by_code(tx, "FEEDS").await?;
+    certificate.reason = "The certificate expires every year.".into();
+    certificate.implementation_plan =
+        "Import the new certificate, switch the listeners to it, restart them one at a time."
+            .into();
+    certificate.backout_plan =
+        "Switch the listeners back to the previous certificate while it is still valid.".into();
+    store::changes::insert_template(tx, &certificate).await?;
+
+    // Two RFCs for the coming CAB, both in the same Sunday window on the HL7 engine.
+    let submitted = now - hours(2);
+    let hl7 = DemoRfc {
+        organization: "OPS",
+        reporter: "change@operator.example",
+        kind: ChangeType::Normal,
+        origin: ChangeOrigin::Operator,
+        template_id: None,
+        summary: "Upgrade the HL7 interface engine to version 5.2",
+        description: "Upgrade the HL7 interface engine from 5.1 to 5.2 (vendor support for 5.1 ends this quarter).",
+        reason: "Version 5.1 leaves vendor support at the end of the quarter.",
+        impact: 2,
+        urgency: 3,
+        risk: "medium",
+        notice_rule: NoticeRule::OperatorToPartners,
+        users_affected_how: "Results and reports are queued for up to an hour and delivered afterwards.",
+        outage: None,
+        services: &["FEEDS"],
+        items: &["hl7-engine"],
+        requested: (now, now),
+        product_category: "Interface engine",
+        implementer: "Tier 2 application support",
+        implementation_plan: "Stop the inbound channels, back up the engine, install 5.2, replay the queued messages, check each partner's channel.",
+        backout_plan: "Restore the 5.1 backup taken before the upgrade and replay the queued messages.",
+        partner_approval: "",
+        partner_spoc: None,
+        presenter: None,
+        submitted_at: submitted,
+    };
+    let hhs_feed = DemoRfc {
+        organization: "HHS",
+        reporter: "cpc@hhs.example",
+        origin: ChangeOrigin::Partner,
+        summary: "HHS laboratory system upgrade: new HL7 sending endpoint",
+        description: "Hamilton Health Sciences upgrades its laboratory information system; its results feed moves to a new sending endpoint that the HL7 engine must accept.",
+        reason: "The laboratory system's vendor ends support for the current version.",
+        impact: 3,
+        urgency: 3,
+        notice_rule: NoticeRule::PartnerToOperator,
+        users_affected_how: "HHS lab results reach the viewer up to two hours late during the switch.",
+        product_category: "Partner interface",
+        implementer: "HHS clinical systems team with Tier 2 application support",
+        implementation_plan: "HHS switches its feed to the new endpoint; the operator opens the new endpoint on the HL7 engine and watches the first messages.",
+        backout_plan: "HHS switches its feed back to the old endpoint, which stays open for a week.",
+        partner_approval: "Approved by the HHS change advisory board (Harriet Hall, IT Manager, Clinical Systems)",
+        partner_spoc: Some("cpc@hhs.example"),
+        presenter: Some("lead@operator.example"),
+        submitted_at: submitted - jiff::SignedDuration::from_mins(20),
+        ..hl7
+    };
+    let ready = [&hl7, &hhs_feed]
+        .into_iter()
+        .map(|r| {
+            policy
+                .earliest_implementation(r.submitted_at, r.kind, r.impact, r.notice_rule)
+                .map(|e| e.at)
+        })
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .max()
+        .unwrap_or(now);
+    let window = policy.next_window(ready)?.context("a maintenance window")?;
+    let requested = (window.starts_at, window.starts_at + hours(3));
+    raise_demo_rfc(tx, backend, orgs, &policy, &DemoRfc { requested, ..hl7 }).await?;
+    raise_demo_rfc(
+        tx,
+        backend,
+        orgs,
+        &policy,
+        &DemoRfc {
+            requested,
+            ..hhs_feed
+        },
+    )
+    .await?;
+
+    // The viewer upgrade: authorized at a past CAB and scheduled in the Sunday window of the
+    // status page's maintenance, with an outage.
+    let today = now.to_zoned(zone.clone()).date();
+    let mut sunday = today.tomorrow()?;
+    while sunday.weekday() != jiff::civil::Weekday::Sunday || sunday.since(today)?.get_days() < 3 {
+        sunday = sunday.tomorrow()?;
+    }
+    let start = sunday.at(0, 0, 0, 0).to_zoned(zone.clone())?.timestamp();
+    let end = start + hours(4);
+    let (viewer, mut record) = raise_demo_rfc(
+        tx,
+        backend,
+        orgs,
+        &policy,
+        &DemoRfc {
+            summary: "Community Health Record viewer upgrade",
+            description: "Upgrade the viewer application to the vendor's release 8.4 (new results flag, faster patient summary).",
+            reason: "Release 8.4 fixes the slow patient summary and adds the new-results flag clinicians asked for.",
+            impact: 2,
+            urgency: 3,
+            users_affected_how: "The viewer is unavailable at every organization for up to two hours; EMR launches show the maintenance page.",
+            outage: Some((start + hours(1), start + hours(3))),
+            services: &["CHR"],
+            items: &["chr-viewer-app"],
+            requested: (start, end),
+            product_category: "Viewer application",
+            implementer: "Vendor support with Tier 2 application support",
+            implementation_plan: "Take the viewer offline, deploy release 8.4 to both application servers, run the smoke tests, bring it back online.",
+            backout_plan: "Redeploy release 8.3 from the saved package and restore the database snapshot taken at the start.",
+            submitted_at: start - days(35),
+            ..hl7
+        },
+    )
+    .await?;
+    let viewer_cab = policy.cab_for(start - days(35))?;
+    for to in [ChangeStatus::Assessed, ChangeStatus::Authorized] {
+        web::changes::apply_move(tx, &actor, &viewer, &mut record, to, None)
+            .await
+            .map_err(|e| anyhow::anyhow!("demo change: {}", e.code))?;
+    }
+    past_cab_decision(
+        tx,
+        &viewer_cab,
+        Some(viewer.id),
+        None,
+        "approved",
+        "",
+        manager,
+    )
+    .await?;
+    record.scheduled_start = Some(domain::time::to_db(start));
+    record.scheduled_end = Some(domain::time::to_db(end));
+    web::changes::apply_move(
+        tx,
+        &actor,
+        &viewer,
+        &mut record,
+        ChangeStatus::Scheduled,
+        None,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("demo change: {}", e.code))?;
+    store::change_outcomes::set_status_event(tx, viewer.id, upcoming_maintenance).await?;
+
+    // Rejected at the last CAB, with its reasons.
+    let rejected_at = last_cab.deadline - days(1);
+    let (moved, mut record) = raise_demo_rfc(
+        tx,
+        backend,
+        orgs,
+        &policy,
+        &DemoRfc {
+            summary: "Move the viewer behind the new load balancer on a weekday afternoon",
+            description: "Switch the viewer's public address to the new load balancer pair.",
+            reason: "The current load balancer leaves vendor support next year.",
+            impact: 2,
+            urgency: 4,
+            users_affected_how: "Sessions open during the switch are lost.",
+            services: &["CHR"],
+            items: &["chr-viewer-app", "app-server-01"],
+            requested: (
+                rejected_at + days(20),
+                rejected_at + days(20) + hours(2),
+            ),
+            product_category: "Network",
+            implementer: "Operator infrastructure team",
+            implementation_plan: "Change the DNS record to the new load balancer and watch the sessions.",
+            backout_plan: "Change the DNS record back.",
+            submitted_at: rejected_at,
+            ..hl7
+        },
+    )
+    .await?;
+    let reasons = "Not in a maintenance window during clinic hours, and the back-out relies on DNS caches expiring. Resubmit for a Sunday window with a tested back-out.";
+    web::changes::apply_move(
+        tx,
+        &actor,
+        &moved,
+        &mut record,
+        ChangeStatus::Rejected,
+        Some(reasons),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("demo change: {}", e.code))?;
+    let cab = policy.cab_for(rejected_at)?;
+    past_cab_decision(tx, &cab, Some(moved.id), None, "rejected", reasons, manager).await?;
+
+    // Freezes, announced well ahead.
+    let midnight = |t: jiff::Timestamp| -> anyhow::Result<jiff::Timestamp> {
+        Ok(t.to_zoned(zone.clone())
+            .date()
+            .at(0, 0, 0, 0)
+            .to_zoned(zone.clone())?
+            .timestamp())
+    };
+    let operator_start = midnight(now + days(45))?;
+    let at = |t: jiff::Timestamp| domain::time::to_db(t);
+    store::freezes::insert(
+        tx,
+        &store::freezes::NewFreeze {
+            name: "Regional EHR platform migration freeze",
+            reason: "Major deployment: the regional EHR platform moves to the new data centre.",
+            starts_at: &at(operator_start),
+            ends_at: &at(operator_start + days(14)),
+            announced_at: &at(operator_start - days(52)),
+            organization_id: None,
+            exception_procedure: "Ask the change manager for an exception from the RFC's page; the change manager decides with the service owner.",
+            declared_by: manager,
+            service_ids: &[],
+        },
+    )
+    .await?;
+    let hhs_start = midnight(now + days(70))?;
+    let hhs_spoc = person_id(tx, "cpc@hhs.example").await?;
+    let feeds = store::changes::service_id_by_code(tx, "FEEDS")
+        .await?
+        .context("FEEDS")?;
+    store::freezes::insert(
+        tx,
+        &store::freezes::NewFreeze {
+            name: "HHS clinical system go-live",
+            reason: "Hamilton Health Sciences brings its new clinical information system live; no changes to its feeds.",
+            starts_at: &at(hhs_start),
+            ends_at: &at(hhs_start + days(10)),
+            announced_at: &at(now - days(2)),
+            organization_id: Some(orgs["HHS"]),
+            exception_procedure: "Call the HHS single point of contact, Casey Point (cpc@hhs.example).",
+            declared_by: hhs_spoc,
+            service_ids: &[feeds],
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// The emergency repair of the demo's major incident (P1): done first, the new viewer
+/// certificate installed an hour and a half after the incident was raised, and its latent
+/// RFC filed six hours later, well within the 24 hours.
+async fn demo_latent_rfc(
+    tx: &mut store::Conn,
+    backend: store::Backend,
+    orgs: &std::collections::HashMap<String, i64>,
+    (incident, raised): (i64, jiff::Timestamp),
+) -> anyhow::Result<()> {
+    use domain::change::{ChangeOrigin, ChangeType};
+    use domain::change_schedule::NoticeRule;
+    let at = |t: jiff::Timestamp| domain::time::to_db(t);
+    let actor = Actor::system("demo");
+    let implemented = raised + jiff::SignedDuration::from_mins(90);
+    let filed = implemented + jiff::SignedDuration::from_hours(6);
+    let due = domain::change::latent_rfc_due(implemented);
+    let repaired = store::tickets::get(tx, &web::sla::everything(), incident).await?;
+    let what =
+        "Installed the renewed viewer TLS certificate and restarted the viewer's web servers.";
+    let rfc = DemoRfc {
+        organization: "HHS",
+        reporter: "lead@operator.example",
+        kind: ChangeType::EmergencyRepair,
+        origin: ChangeOrigin::Operator,
+        template_id: None,
+        summary: "Emergency repair: renewed viewer TLS certificate",
+        description: what,
+        reason: "The viewer's TLS certificate had expired: the viewer was unavailable at every organization (P1).",
+        impact: repaired.impact,
+        urgency: repaired.urgency,
+        risk: "medium",
+        notice_rule: NoticeRule::None,
+        users_affected_how: "",
+        outage: None,
+        services: &[],
+        items: &["cert-viewer-tls"],
+        requested: (
+            implemented,
+            implemented + jiff::SignedDuration::from_mins(20),
+        ),
+        product_category: "Certificates",
+        implementer: "Morgan Lead with the operator infrastructure team",
+        implementation_plan: "Import the renewed certificate, switch the web servers to it, restart them one at a time, check the viewer from a partner network.",
+        backout_plan: "None needed: the expired certificate cannot be used again; restart with the renewed one.",
+        partner_approval: "",
+        partner_spoc: None,
+        presenter: None,
+        submitted_at: implemented,
+    };
+    let ticket = insert_demo_change_ticket(tx, backend, orgs, &rfc, repaired.service_id).await?;
+    let services: Vec<i64> = repaired.service_id.into_iter().collect();
+    let path = serde_json::to_string(&domain::change::default_promotion_path())?;
+    store::change_outcomes::insert_implemented(
+        tx,
+        &store::change_outcomes::NewImplemented {
+            ticket_id: ticket.id,
+            change_type: rfc.kind.as_str(),
+            origin: rfc.origin.as_str(),
+            notice_rule: rfc.notice_rule.as_str(),
+            implemented_at: &at(implemented),
+            implementer: rfc.implementer,
+            promotion_path: &path,
+            latent_due_at: Some(&at(due)),
+            latent_incident_id: Some(incident),
+            outcome: None,
+            outcome_notes: None,
+            partner_reported: false,
+            service_ids: &services,
+        },
+    )
+    .await?;
+    let item = store::problems::item_id_by_code(tx, "cert-viewer-tls")
+        .await?
+        .context("demo configuration item")?;
+    store::problems::add_item(tx, ticket.id, item).await?;
+    store::tickets::add_link(tx, incident, ticket.id, domain::ticket::LinkKind::FixedBy).await?;
+    store::tickets::add_event(
+        tx,
+        incident,
+        &actor,
+        "emergency_change",
+        true,
+        Some(what),
+        json!({"change": ticket.number, "implemented_at": at(implemented),
+               "implementer": rfc.implementer, "due_at": at(due)}),
+    )
+    .await?;
+    store::tickets::add_event(
+        tx,
+        ticket.id,
+        &actor,
+        "latent_rfc",
+        true,
+        None,
+        json!({"incident": repaired.number, "implemented_at": at(implemented), "due_at": at(due)}),
+    )
+    .await?;
+    store::change_outcomes::file_latent(
+        tx,
+        ticket.id,
+        &store::change_outcomes::LatentFiling {
+            reason: rfc.reason,
+            notice_required: false,
+            notice_rule: rfc.notice_rule.as_str(),
+            disaster_recovery_exists: true,
+            training_documents_exist: true,
+            tested_in_lower_environments: false,
+            risk: rfc.risk,
+            users_affected: true,
+            users_affected_how: "Viewer sessions were restarted.",
+            outage_required: false,
+            outage_start: None,
+            outage_end: None,
+            requested_start: &at(rfc.requested.0),
+            requested_end: &at(rfc.requested.1),
+            product_category: rfc.product_category,
+            implementer: rfc.implementer,
+            implementation_plan: rfc.implementation_plan,
+            backout_plan: rfc.backout_plan,
+            late_reason: None,
+            filed_at: &at(filed),
+        },
+    )
+    .await?;
     Ok(())
 }
