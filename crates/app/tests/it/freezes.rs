@@ -204,3 +204,92 @@ async fn freezes_need_thirty_days_notice_and_partners_see_only_theirs() {
     assert_eq!(s, 200);
     assert!(page.contains("Year-end freeze") && page.contains("Declare a freeze"));
 }
+
+fn flag_codes(detail: &Value) -> Vec<String> {
+    detail["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_partners_freeze_holds_its_own_changes_only_and_stays_out_of_others_sight() {
+    use crate::changes::{detail, rfc, submit};
+    let app = TestApp::spawn().await;
+    // Niagara freezes every service for 70 days from a month ahead.
+    let niagara = app.api_as(NHS_LRA).await;
+    let mut body = freeze("Niagara go-live", days_ahead(31), &[]);
+    body["ends_at"] = json!(days_ahead(100).to_string());
+    let (s, created) = niagara.post("/api/v1/freezes", body).await;
+    assert_eq!(s, 201, "{created}");
+
+    // The requests in it: the operator's own, HHS's and Niagara's (5 weeks ahead).
+    let manager = app.api_as(CHANGE).await;
+    let operator_rfc = submit(&manager, rfc("Viewer release", json!({}))).await;
+    let partner = |org: i64, spoc: &str, summary: &str| {
+        let mut body = rfc(summary, json!({}));
+        body["origin"] = json!("partner");
+        body["organization_id"] = json!(org);
+        body["partner_approval"] = json!("Approved by the CIO on 2026-11-30");
+        body["partner_spoc"] = json!(spoc);
+        // A partner cannot waive the notice it owes the operator.
+        body["notice_rule"] = json!("none");
+        body
+    };
+    let hhs_rfc = submit(
+        &manager,
+        partner(app.org_id("HHS").await, HHS_LRA, "HHS viewer integration"),
+    )
+    .await;
+    let niagara_rfc = submit(
+        &manager,
+        partner(
+            app.org_id("NHS").await,
+            NHS_LRA,
+            "Niagara viewer integration",
+        ),
+    )
+    .await;
+    let hhs_detail = detail(&manager, &hhs_rfc).await;
+    assert_eq!(hhs_detail["record"]["notice_rule"], "partner_to_operator");
+    assert!(!flag_codes(&detail(&manager, &operator_rfc).await).contains(&"in_freeze".into()));
+    assert!(!flag_codes(&detail(&manager, &hhs_rfc).await).contains(&"in_freeze".into()));
+    assert!(flag_codes(&detail(&manager, &niagara_rfc).await).contains(&"in_freeze".into()));
+
+    // HHS reads its own RFC: no Niagara freeze on its approvals, and the overlapping RFCs
+    // of other organizations are not named.
+    let hhs = app.api_as(HHS_LRA).await;
+    let (s, approvals) = hhs
+        .get(&format!("/api/v1/changes/{hhs_rfc}/approvals"))
+        .await;
+    assert_eq!(s, 200, "{approvals}");
+    assert!(
+        !approvals.to_string().contains("Niagara go-live"),
+        "{approvals}"
+    );
+    let (_, own) = hhs.get(&format!("/api/v1/changes/{hhs_rfc}")).await;
+    let text = own["flags"].to_string();
+    assert!(
+        text.contains("another change") || text.contains("un autre changement"),
+        "{own}"
+    );
+    assert!(
+        !text.contains(&operator_rfc) && !text.contains(&niagara_rfc),
+        "{own}"
+    );
+    // Nor can HHS ask for an exception to it.
+    let freeze_id = created["id"].as_i64().unwrap();
+    let (s, e) = manager
+        .post(
+            &format!("/api/v1/changes/{hhs_rfc}/freeze-exceptions"),
+            json!({"freeze_id": freeze_id, "justification": "Needed before the go-live."}),
+        )
+        .await;
+    assert_eq!(
+        (s.as_u16(), e["code"].as_str()),
+        (422, Some("unknown_freeze")),
+        "{e}"
+    );
+}

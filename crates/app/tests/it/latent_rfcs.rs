@@ -105,6 +105,20 @@ async fn a_p1_repair_done_first_has_its_rfc_due_in_24_hours_with_reminders_and_b
         due.duration_since(implemented),
         SignedDuration::from_hours(24)
     );
+    // Done, so resolved in the queues; a second record for the same incident is refused.
+    let (_, change) = agent.get(&format!("/api/v1/tickets/{number}")).await;
+    assert_eq!(change["status"], "resolved", "{change}");
+    let (s, again) = agent
+        .post(
+            &format!("/api/v1/tickets/{incident}/emergency-change"),
+            json!({"what": "Replaced the viewer's cache node"}),
+        )
+        .await;
+    assert_eq!(
+        (s.as_u16(), again["code"].as_str()),
+        (409, Some("latent_rfc_exists")),
+        "{again}"
+    );
     let row = report_row(&app, &number).await;
     assert_eq!(row["state"], "open", "{row}");
     assert_eq!(row["incident"], incident.as_str());

@@ -95,3 +95,4 @@ latent-incident-number = Incident number (P1 or P2)
 latent-implementer = Who did it (default: you)
 reported-outcome = Outcome
 reported-notes = Notes
+error-latent_rfc_exists = This incident already has its emergency repair recorded: { $number }.

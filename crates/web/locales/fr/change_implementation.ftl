@@ -96,3 +96,4 @@ latent-incident-number = Numéro de l'incident (P1 ou P2)
 latent-implementer = Qui l'a fait (par défaut : vous)
 reported-outcome = Résultat
 reported-notes = Notes
+error-latent_rfc_exists = La réparation d'urgence de cet incident est déjà enregistrée : { $number }.
