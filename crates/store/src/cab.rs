@@ -233,6 +233,8 @@ pub struct Decision {
     pub id: i64,
     pub meeting_id: i64,
     pub meeting_date: String,
+    /// cab (the weekly meeting) or ecab (the emergency CAB of that day).
+    pub meeting_kind: String,
     pub ticket_id: Option<i64>,
     pub number: Option<String>,
     pub summary: Option<String>,
@@ -247,7 +249,8 @@ pub struct Decision {
     pub notified_at: Option<String>,
 }
 
-const DECISION_COLUMNS: &str = "d.id, d.meeting_id, m.meeting_date, d.ticket_id, t.number,
+const DECISION_COLUMNS: &str =
+    "d.id, d.meeting_id, m.meeting_date, m.kind AS meeting_kind, d.ticket_id, t.number,
     t.summary, d.template_id, ct.code AS template_code, d.decision, d.reasons, d.decided_by,
     p.display_name AS decided_by_name, d.decided_at, d.notified_at";
 const DECISION_FROM: &str = "cab_decisions d JOIN cab_meetings m ON m.id = d.meeting_id
@@ -307,11 +310,11 @@ pub async fn decisions_of_ticket(
     .await?)
 }
 
-/// Weekly CAB decisions whose notice has not gone yet, oldest first.
+/// CAB and ECAB decisions whose notice has not gone yet, oldest first.
 pub async fn unnotified(conn: &mut AnyConnection, limit: i64) -> StoreResult<Vec<Decision>> {
     Ok(sqlx::query_as(&format!(
         "SELECT {DECISION_COLUMNS} FROM {DECISION_FROM}
-          WHERE d.notified_at IS NULL AND m.kind = 'cab' ORDER BY d.id LIMIT $1"
+          WHERE d.notified_at IS NULL ORDER BY d.id LIMIT $1"
     ))
     .bind(limit)
     .fetch_all(&mut *conn)

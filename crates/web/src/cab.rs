@@ -512,6 +512,10 @@ const LEASE: SignedDuration = SignedDuration::from_mins(5);
 /// recorded later (or on a day the CAB no longer meets).
 fn notice_time(policy: &ChangePolicy, decision: &Decision) -> Timestamp {
     let decided_at = domain::time::from_db(&decision.decided_at).unwrap_or(Timestamp::MIN);
+    // The emergency CAB decides one change at a time: its notice goes at once.
+    if decision.meeting_kind != "cab" {
+        return decided_at;
+    }
     let approvals = decision
         .meeting_date
         .parse::<Date>()

@@ -699,6 +699,13 @@ async fn the_emergency_cab_meets_operator_urgent_changes_in_business_hours_only(
         t.to_string().contains(&repair),
         "the incident links its repair: {t}"
     );
+    // ECAB decisions are told at once, at night too (the weekly CAB's wait for 13:00).
+    assert!(web::cab::run_due(app.state()).await.unwrap() >= 1);
+    let told = app
+        .last_mail_to(CHANGE_MANAGER)
+        .await
+        .expect("the requester is told");
+    assert!(told.subject.contains(&repair), "{}", told.subject);
     // The next business morning, the urgent change goes to ECAB.
     clock_to(Weekday::Wednesday, 10, 0, |date| open_at(date, 10));
     let (s, e) = manager
