@@ -11,6 +11,7 @@
 //! date) and awaiting a decision are decided; every decision notice, rejections included,
 //! goes out with the meeting's approvals, so that the board can settle its minutes first.
 use crate::AppState;
+use crate::changes::require_change_manager;
 pub use crate::changes::{FlagView, change_policy, is_change_manager};
 use crate::ctx::Identity;
 use crate::error::{AppError, AppResult};
@@ -28,14 +29,6 @@ use store::Conn;
 use store::audit::{Actor, Event, append};
 use store::cab::{self as db, AgendaRfc, AgendaTemplate, Decision};
 use store::tickets::Ticket;
-
-fn require_change_manager(who: &Identity) -> AppResult<()> {
-    if is_change_manager(who) {
-        Ok(())
-    } else {
-        Err(AppError::forbidden())
-    }
-}
 
 /// The CAB pages are the operator's (partners do not attend).
 fn require_agent(who: &Identity) -> AppResult<()> {

@@ -446,7 +446,8 @@ pub async fn create_maintenance(
     })
 }
 
-async fn cancel_maintenance(state: &AppState, actor: &Actor, id: i64) -> AppResult<()> {
+/// Cancels a change's maintenance on the status page (left alone when already finished).
+pub(crate) async fn cancel_maintenance(state: &AppState, actor: &Actor, id: i64) -> AppResult<()> {
     finish_maintenance(state, actor, id, "cancelled").await
 }
 

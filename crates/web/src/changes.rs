@@ -263,7 +263,7 @@ pub fn is_change_manager(who: &Identity) -> bool {
         || who.principal.allows(Action::ManagePolicy)
 }
 
-fn require_change_manager(who: &Identity) -> AppResult<()> {
+pub(crate) fn require_change_manager(who: &Identity) -> AppResult<()> {
     if is_change_manager(who) {
         Ok(())
     } else {
@@ -1239,6 +1239,15 @@ pub async fn set_status(
     }
     apply_move(&mut tx, actor, &t, &mut record, to, reason.as_deref()).await?;
     tx.commit().await?;
+    // A cancelled change takes its scheduled maintenance off the status page. The
+    // cancellation stands if that fails; the desk then cancels it on the status console.
+    if to == ChangeStatus::Cancelled
+        && let Some(event_id) = record.status_event_id
+        && let Err(e) =
+            crate::change_implementation::cancel_maintenance(state, actor, event_id).await
+    {
+        tracing::warn!(code = e.code, change = %t.number, "maintenance of a cancelled change");
+    }
     Ok(())
 }
 

@@ -486,3 +486,29 @@ async fn the_pages_work_without_javascript() {
         .await;
     assert_eq!(response.status(), 422);
 }
+
+#[tokio::test]
+async fn a_cancelled_change_takes_its_maintenance_off_the_status_page() {
+    let app = TestApp::spawn().await;
+    let number = rfc_at(&app, "scheduled").await;
+    let agent = app.api_as(AGENT).await;
+    let (s, made) = agent
+        .post(&format!("/api/v1/changes/{number}/maintenance"), json!({}))
+        .await;
+    assert_eq!(s, 201, "{made}");
+    let manager = app.api_as(CHANGE_MANAGER).await;
+    let (s, body) = manager
+        .post(
+            &format!("/api/v1/changes/{number}/status"),
+            json!({"status": "cancelled", "reason": "Vendor postponed the release."}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let (_, implementation) = agent
+        .get(&format!("/api/v1/changes/{number}/implementation"))
+        .await;
+    assert_eq!(
+        implementation["maintenance_status"], "cancelled",
+        "{implementation}"
+    );
+}
