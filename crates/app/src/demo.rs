@@ -2360,26 +2360,10 @@ async fn raise_demo_rfc(
         submitted_at: submitted.clone(),
         cab_date: cab.map(|c| c.date.to_string()),
         earliest_start: Some(at(earliest.at)),
-        window_approved_by: None,
-        window_approved_at: None,
-        window_approval_note: None,
-        ecab_approved_by: None,
-        ecab_approved_at: None,
-        scheduled_start: None,
-        scheduled_end: None,
-        outcome: None,
-        outcome_notes: None,
-        outcome_at: None,
-        implemented_first: 0,
-        implemented_at: None,
-        latent_due_at: None,
-        latent_reminders_sent: 0,
-        partner_reported: 0,
-        status_event_id: None,
-        outage_notice_sent_at: None,
         promotion_path: serde_json::to_string(&domain::change::default_promotion_path())?,
         created_at: submitted.clone(),
         updated_at: submitted,
+        ..store::changes::Record::default()
     };
     store::changes::insert(tx, &record).await?;
     for service in services {

@@ -10,7 +10,8 @@ use serde::Serialize;
 use sqlx::{AnyConnection, FromRow};
 
 /// An RFC: the `change_requests` row beside a change ticket.
-#[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
+// `Default` leaves every decision, schedule and outcome column empty, as on submission.
+#[derive(Debug, Clone, Default, Serialize, FromRow, utoipa::ToSchema)]
 #[schema(as = ChangeRecord)]
 pub struct Record {
     pub ticket_id: i64,

@@ -693,27 +693,11 @@ pub async fn create(
         submitted_at: stamp.clone(),
         cab_date: cab.map(|c| c.date.to_string()),
         earliest_start: Some(db_time(earliest.at)),
-        window_approved_by: None,
-        window_approved_at: None,
-        window_approval_note: None,
-        ecab_approved_by: None,
-        ecab_approved_at: None,
-        scheduled_start: None,
-        scheduled_end: None,
-        outcome: None,
-        outcome_notes: None,
-        outcome_at: None,
-        implemented_first: 0,
-        implemented_at: None,
-        latent_due_at: None,
-        latent_reminders_sent: 0,
-        partner_reported: 0,
-        status_event_id: None,
-        outage_notice_sent_at: None,
         promotion_path: serde_json::to_string(&rules::default_promotion_path())
             .map_err(|_| AppError::internal())?,
         created_at: stamp.clone(),
         updated_at: stamp,
+        ..Record::default()
     };
     db::insert(&mut tx, &record).await?;
     for (id, _) in &services {
